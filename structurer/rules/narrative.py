@@ -1,0 +1,3 @@
+"""Narrative facts (placeholder until implemented below)."""
+def extract_narrative(layout, seg):
+    return []

@@ -1,0 +1,246 @@
+"""Segmentation: document metadata and the location of every section.
+
+Titles are recognized from the genre's vocabulary (vocab.TABLE_KINDS); a candidate title
+counts only when table content follows it, which rejects tables of contents.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from . import vocab
+from .layout import Layout, Line
+from .model import DocumentMeta
+
+_TOC_RE = re.compile(r"[·…]{2,}|\.{4,}|-{4,}|[;；。]$|\t\s*\d+\s*$")
+_TITLE_PREFIX_RE = re.compile(
+    r"^(?:附件[:：]?|附表\d*[:：]?|公开\d+表|表\d+[:：、]?|[(（]?\d{1,2}[)）]|\d{1,2}[、.．]|"
+    r"[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）])*"
+    r"(?:\d{4}年度?)?")
+_HEADING_RE = re.compile(
+    r"^(第[一二三四五六七八九十]+部分|[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）])")
+_TABLE_CUE_RE = re.compile(
+    r"序号|科目|单位[:：]|合计|栏次|行次|一级指标|绩效目标|预算数|决算数|金额|公开\d+表|部门[:：]|"
+    r"YS\d+|预算年度|编制部门|截止时间|项目名称|项目编码")
+_NARRATIVE_END_RE = re.compile(r"情况说明$|公开说明$|名词解释$|情况$|说明$")
+_AGENCY_RE = re.compile(
+    r"([\u4e00-\u9fff]{2,24}?(?:省|市|县|区|旗|州|盟)[\u4e00-\u9fff]{1,20}?"
+    r"(?:局|委员会|委|办公室|办|中心|院|所|厅|馆|站|队|总工会|联合会|政府|学校|医院|部)(?:本级)?)")
+_YEAR_TITLE_RE = re.compile(r"(20\d\d)\s*年\s*度?[^\n]{0,30}?(预算|决算)")
+_YEAR_FIELD_RE = re.compile(r"预算年度[:：]?\s*(20\d\d)|(20\d\d)\s*年度")
+
+PERFORMANCE_IDS = {"performance_targets", "performance_self_evaluation"}
+
+
+@dataclass
+class SectionLoc:
+    id: str
+    kind: str  # table | performance | narrative
+    title: str
+    first: int  # line index of the title
+    last: int  # last line index, inclusive
+    unit: str | None = None
+    empty_note: str | None = None
+
+    @property
+    def body(self) -> range:
+        return range(self.first + 1, self.last + 1)
+
+
+@dataclass
+class Segmentation:
+    meta: DocumentMeta
+    sections: list[SectionLoc] = field(default_factory=list)
+
+    def tables(self) -> list[SectionLoc]:
+        return [s for s in self.sections if s.kind == "table"]
+
+
+def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | None:
+    """(table id, title) when the line is a table or performance title, else None."""
+    text = line.compact
+    if not text or len(text) > 90 or _TOC_RE.search(line.norm.text.strip()):
+        return None
+    if "\t" in line.norm.text.strip() and not text.endswith("表"):
+        return None
+    if re.search(r"[，,。；;]", text) or "见下表" in text or "详见" in text:
+        return None
+    cand = _TITLE_PREFIX_RE.sub("", text, count=1)
+    if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):
+        cand += next_line.compact  # a title broken before its last character
+    for kind in vocab.TABLE_KINDS:
+        limit = 90 if kind.id in PERFORMANCE_IDS else 40
+        if len(cand) > limit:
+            continue
+        if any(re.search(p, cand) for p in kind.patterns):
+            return kind.id, line.norm.text.strip()
+    return None
+
+
+def _is_heading(line: Line) -> bool:
+    text = line.compact
+    if not text or len(text) > 40 or "\t" in line.raw:
+        return False  # a tab-led line is a table cell, never a heading
+    if re.search(r"[，,。；;]", text) or re.search(r"\d\.\d", text):
+        return False
+    if _HEADING_RE.match(text):
+        return True
+    return bool(_NARRATIVE_END_RE.search(text)) and ("说明" in text or "名词解释" in text)
+
+
+def _has_table_cue(lines: list[Line], start: int, stop: int) -> bool:
+    seen = 0
+    for ln in lines[start:stop]:
+        if ln.blank:
+            continue
+        seen += 1
+        if title_kind(ln) is not None or _is_heading(ln):
+            return False
+        if _TABLE_CUE_RE.search(ln.compact) or "\t" in ln.raw:
+            return True
+        if seen >= 12:
+            break
+    return False
+
+
+def locate_sections(layout: Layout) -> list[SectionLoc]:
+    lines = layout.lines
+    n = len(lines)
+    starts: list[tuple[int, str, str]] = []
+    for i, ln in enumerate(lines):
+        nxt = next((lines[k] for k in range(i + 1, min(n, i + 3)) if not lines[k].blank), None)
+        tk = title_kind(ln, nxt)
+        if tk and _has_table_cue(lines, i + 1, min(n, i + 40)):
+            starts.append((i, tk[0], tk[1]))
+    sections: list[SectionLoc] = []
+    for k, (i, tid, title) in enumerate(starts):
+        stop = starts[k + 1][0] if k + 1 < len(starts) else n
+        last = i
+        for j in range(i + 1, stop):
+            if _is_heading(lines[j]) and j > i + 1:
+                break
+            last = j
+        kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"
+        sec = SectionLoc(tid, kind, title, i, last)
+        sec.unit = _section_unit(lines, sec)
+        sec.empty_note = _empty_note(lines, sec)
+        sections.append(sec)
+    sections = _merge_repeated(sections)
+    sections.extend(_narrative_sections(lines, sections))
+    sections.sort(key=lambda s: s.first)
+    return sections
+
+
+def _merge_repeated(sections: list[SectionLoc]) -> list[SectionLoc]:
+    """A table title printed again on a continuation page extends the same table."""
+    out: list[SectionLoc] = []
+    for s in sections:
+        prev = out[-1] if out else None
+        if prev and prev.kind == "table" and prev.id == s.id and s.first <= prev.last + 3:
+            prev.last = s.last
+            prev.empty_note = prev.empty_note or s.empty_note
+            continue
+        out.append(s)
+    return out
+
+
+def _section_unit(lines: list[Line], sec: SectionLoc) -> str | None:
+    for ln in lines[sec.first:min(sec.last + 1, sec.first + 14)]:
+        m = vocab.UNIT_RE.search(ln.compact)
+        if m:
+            return m.group(1)
+    return None
+
+
+def _empty_note(lines: list[Line], sec: SectionLoc) -> str | None:
+    for ln in lines[sec.first + 1:sec.last + 1]:
+        t = ln.norm.text.strip()
+        if re.match(r"^(注|说明)[:：]", t) and vocab.EMPTY_TABLE_RE.search(t):
+            return t
+    return None
+
+
+def _narrative_sections(lines: list[Line], taken: list[SectionLoc]) -> list[SectionLoc]:
+    covered = set()
+    for s in taken:
+        covered.update(range(s.first, s.last + 1))
+    out: list[SectionLoc] = []
+    cur: SectionLoc | None = None
+    for i, ln in enumerate(lines):
+        if i in covered:
+            cur = None
+            continue
+        if ln.blank:
+            continue
+        if cur is None or _is_heading(ln):
+            cur = SectionLoc("narrative", "narrative", ln.norm.text.strip()[:60], i, i)
+            out.append(cur)
+        cur.last = i
+    return out
+
+
+# --------------------------------------------------------------------------- metadata
+
+def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
+    lines = layout.lines
+    text = "\n".join(ln.norm.text for ln in lines)
+    head = "\n".join(ln.norm.text for ln in lines[:40])
+
+    counts = Counter(m.group(1) for m in _AGENCY_RE.finditer(re.sub(r"[ \t]", "", text)))
+    agency = None
+    if counts:
+        # The name used most wins; corrupted variants (南京/南宫, 郓/郾) are rarer.
+        best = counts.most_common(1)[0][1]
+        tops = [a for a, c in counts.items() if c == best]
+        agency = min(tops, key=lambda a: (len(a), a)) if len(tops) > 1 else tops[0]
+        agency = _trim_agency(agency, counts)
+
+    code = None
+    if agency:
+        m = Counter(re.findall(r"(?:^|\s)(\d{3,12})\s*" + re.escape(agency), text, re.M))
+        if m:
+            code = m.most_common(1)[0][0]
+
+    year = None
+    m = _YEAR_TITLE_RE.search(head.replace(" ", ""))
+    if m:
+        year = int(m.group(1))
+    else:
+        ys = Counter((a or b) for a, b in _YEAR_FIELD_RE.findall(text.replace(" ", "")))
+        if ys:
+            year = int(ys.most_common(1)[0][0])
+
+    # 预决算 inside a law's name says nothing; count what the document calls itself.
+    compact_text = text.replace(" ", "")
+    fin = len(re.findall(r"(部门|单位)决算|决算(表|数)|年度决算", compact_text))
+    bud = len(re.findall(r"(部门|单位)预算(?!绩效)|预算公开|预算年度", compact_text))
+    kind = ("final" if fin > bud else "budget") if (fin or bud) else None
+
+    units = Counter(s.unit for s in sections if s.kind == "table" and s.unit
+                    and s.id not in ("procurement", "assets"))
+    unit = units.most_common(1)[0][0] if units else None
+
+    scope = None
+    dep = len(re.findall(r"部门(预算|决算)", text.replace(" ", "")))
+    uni = len(re.findall(r"单位(预算|决算)", text.replace(" ", "")))
+    if dep or uni:
+        scope = "unit" if uni > dep else "department"
+    return DocumentMeta(agency=agency, agency_code=code, year=year, kind=kind, unit=unit, scope=scope)
+
+
+def _trim_agency(name: str, counts: Counter) -> str:
+    """Prefer the shortest well-attested form when a longer one merely adds a prefix."""
+    for other, c in counts.items():
+        if other != name and name.endswith(other) and c >= counts[name]:
+            return other
+    return name
+
+
+def segment(layout: Layout) -> Segmentation:
+    sections = locate_sections(layout)
+    meta = detect_meta(layout, sections)
+    for sec in sections:  # a table without its own unit line uses the document's unit
+        if sec.kind == "table" and sec.unit is None:
+            sec.unit = meta.unit
+    return Segmentation(meta=meta, sections=sections)
