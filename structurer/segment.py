@@ -13,6 +13,10 @@ from . import vocab
 from .layout import Layout, Line
 from .model import DocumentMeta
 
+_SENTENCE_RE = re.compile(r"[，,。；;]")
+_CELL_GAP_RE = re.compile(r"\S {2,}\S")
+_DECIMAL_RE = re.compile(r"\d\.\d")
+_TITLE_HINT_RE = re.compile(r"表|政府采购|绩效目标")
 _TOC_RE = re.compile(r"[·…]{2,}|\.{4,}|-{4,}|[;；。]$|\t\s*\d+\s*$")
 _TITLE_PREFIX_RE = re.compile(
     r"^(?:附件[:：]?|附表\d*[:：]?|公开\d+表|表\d+[:：、]?|[(（]?\d{1,2}[)）]|\d{1,2}[、.．]|"
@@ -60,11 +64,13 @@ class Segmentation:
 def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | None:
     """(table id, title) when the line is a table or performance title, else None."""
     text = line.compact
-    if not text or len(text) > 90 or _TOC_RE.search(line.norm.text.strip()):
+    if not text or len(text) > 90 or not _TITLE_HINT_RE.search(text + (next_line.compact if next_line else "")):
+        return None
+    if _TOC_RE.search(line.norm.text.strip()):
         return None
     if "\t" in line.norm.text.strip() and not text.endswith("表"):
         return None
-    if re.search(r"[，,。；;]", text) or "见下表" in text or "详见" in text:
+    if _SENTENCE_RE.search(text) or "见下表" in text or "详见" in text:
         return None
     cand = _TITLE_PREFIX_RE.sub("", text, count=1)
     if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):
@@ -80,22 +86,23 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
 
 def _is_heading(line: Line) -> bool:
     text = line.compact
-    if not text or len(text) > 40 or "\t" in line.raw:
-        return False  # a tab-led line is a table cell, never a heading
-    if re.search(r"[，,。；;]", text) or re.search(r"\d\.\d", text):
+    if (not text or len(text) > 40 or "\t" in line.raw or line.raw.startswith("  ")
+            or _CELL_GAP_RE.search(line.raw)):
+        return False  # a tab-led or indented line is a table cell, never a heading
+    if _SENTENCE_RE.search(text) or _DECIMAL_RE.search(text):
         return False
     if _HEADING_RE.match(text):
         return True
     return bool(_NARRATIVE_END_RE.search(text)) and ("说明" in text or "名词解释" in text)
 
 
-def _has_table_cue(lines: list[Line], start: int, stop: int) -> bool:
+def _has_table_cue(lines: list[Line], start: int, stop: int, titles: dict, headings: list[bool]) -> bool:
     seen = 0
     for ln in lines[start:stop]:
         if ln.blank:
             continue
         seen += 1
-        if title_kind(ln) is not None or _is_heading(ln):
+        if ln.index in titles or headings[ln.index]:
             return False
         if _TABLE_CUE_RE.search(ln.compact) or "\t" in ln.raw:
             return True
@@ -107,18 +114,23 @@ def _has_table_cue(lines: list[Line], start: int, stop: int) -> bool:
 def locate_sections(layout: Layout) -> list[SectionLoc]:
     lines = layout.lines
     n = len(lines)
-    starts: list[tuple[int, str, str]] = []
+    headings = [_is_heading(ln) for ln in lines]
+    titles: dict[int, tuple[str, str]] = {}
     for i, ln in enumerate(lines):
+        if ln.blank:
+            continue
         nxt = next((lines[k] for k in range(i + 1, min(n, i + 3)) if not lines[k].blank), None)
         tk = title_kind(ln, nxt)
-        if tk and _has_table_cue(lines, i + 1, min(n, i + 40)):
-            starts.append((i, tk[0], tk[1]))
+        if tk:
+            titles[i] = tk
+    starts = [(i, tk[0], tk[1]) for i, tk in titles.items()
+              if _has_table_cue(lines, i + 1, min(n, i + 40), titles, headings)]
     sections: list[SectionLoc] = []
     for k, (i, tid, title) in enumerate(starts):
         stop = starts[k + 1][0] if k + 1 < len(starts) else n
         last = i
         for j in range(i + 1, stop):
-            if _is_heading(lines[j]) and j > i + 1:
+            if headings[j] and j > i + 1:
                 break
             last = j
         kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"
@@ -127,7 +139,7 @@ def locate_sections(layout: Layout) -> list[SectionLoc]:
         sec.empty_note = _empty_note(lines, sec)
         sections.append(sec)
     sections = _merge_repeated(sections)
-    sections.extend(_narrative_sections(lines, sections))
+    sections.extend(_narrative_sections(lines, sections, headings))
     sections.sort(key=lambda s: s.first)
     return sections
 
@@ -161,7 +173,7 @@ def _empty_note(lines: list[Line], sec: SectionLoc) -> str | None:
     return None
 
 
-def _narrative_sections(lines: list[Line], taken: list[SectionLoc]) -> list[SectionLoc]:
+def _narrative_sections(lines: list[Line], taken: list[SectionLoc], headings: list[bool]) -> list[SectionLoc]:
     covered = set()
     for s in taken:
         covered.update(range(s.first, s.last + 1))
@@ -173,7 +185,7 @@ def _narrative_sections(lines: list[Line], taken: list[SectionLoc]) -> list[Sect
             continue
         if ln.blank:
             continue
-        if cur is None or _is_heading(ln):
+        if cur is None or headings[i]:
             cur = SectionLoc("narrative", "narrative", ln.norm.text.strip()[:60], i, i)
             out.append(cur)
         cur.last = i

@@ -8,6 +8,7 @@ cells were aligned by tabs, separated by spaces or wrapped over several lines.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 # (regex on whitespace-free text, token). Longest alternatives first.
@@ -133,6 +134,7 @@ class Node:
         return out
 
 
+@lru_cache(maxsize=4096)
 def tokenize(compact_text: str) -> list[tuple[str, str]]:
     """Known header words in reading order; unknown text is skipped."""
     out = []
@@ -169,76 +171,13 @@ def _pick_parent(order: list[Node], tok: str, nxt: str | None) -> Node | None:
     return open_groups[0]
 
 
-def leaves(self, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-        here = path + (self.token,)
-        if not self.children:
-            return [here]
-        out: list[tuple[str, ...]] = []
-        for c in self.children:
-            out.extend(c.leaves(here))
-        return out
-
-
-def tokenize(compact_text: str) -> list[tuple[str, str]]:
-    """Known header words in reading order; unknown text is skipped."""
-    out = []
-    for m in _LEX_RE.finditer(compact_text):
-        idx = int(m.lastgroup[1:])
-        out.append((_TOKENS[idx], m.group(0)))
-    return out
-
-
-def build_tree(tokens: list[tuple[str, str]]) -> list[Node]:
-    roots: list[Node] = []
-    order: list[Node] = []  # nodes in creation (breadth) order: candidate parents
-    for k, (tok, text) in enumerate(tokens):
-        node = Node(tok, text)
-        parent = _pick_parent(order, tok, tokens[k + 1][0] if k + 1 < len(tokens) else None)
-        if parent is None:
-            roots.append(node)
-        else:
-            parent.children.append(node)
-        order.append(node)
-    return roots
-
-
-def _pick_parent(order: list[Node], tok: str, nxt: str | None) -> Node | None:
-    open_groups = [g for g in order if tok in CHILDREN.get(g.token, ())
-                   and all(c.token != tok for c in g.children)]
-    if not open_groups:
-        return None
-    if tok in ("subtotal", "total") and nxt is not None:
-        # a bare 小计/合计 belongs to the group that also adopts the word after it
-        for g in open_groups:
-            if nxt in CHILDREN.get(g.token, ()):
-                return g
-    return open_groups[0]
-
-
-def _still_open(group: Node, order: list[Node]) -> bool:
-    """A group stops adopting once a later-created group has started adopting children."""
-    idx = order.index(group)
-    return not any(g.children for g in order[idx + 1:] if g.token in CHILDREN and g is not group
-                   and _depth(g, order) == _depth(group, order) and not group.children)
-
-
-def _depth(node: Node, order: list[Node]) -> int:
-    d = 0
-    cur = node
-    while True:
-        parent = next((g for g in order if cur in g.children), None)
-        if parent is None:
-            return d
-        d += 1
-        cur = parent
-
-
-def leaves(compact_header: str) -> list[tuple[str, ...]]:
-    roots = build_tree(tokenize(compact_header))
+@lru_cache(maxsize=1024)
+def leaves(compact_header: str) -> tuple[tuple[str, ...], ...]:
+    roots = build_tree(list(tokenize(compact_header)))
     out: list[tuple[str, ...]] = []
     for r in roots:
         out.extend(r.leaves())
-    return [p for p in out if p[-1] != "colno"]  # 栏次 numbers columns; it is not one
+    return tuple(p for p in out if p[-1] != "colno")  # 栏次 numbers columns; it is not one
 
 
 def is_key(path: tuple[str, ...]) -> bool:

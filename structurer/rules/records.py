@@ -62,7 +62,7 @@ def _is_header_line(fields: list[str]) -> bool:
         return True
     known = 0
     for w in words:
-        if re.fullmatch(r"\d{1,2}", w):
+        if _SMALL_INT_RE.fullmatch(w):
             continue
         toks = hdr.tokenize(w)
         covered = sum(len(t) for _, t in toks)
@@ -71,6 +71,23 @@ def _is_header_line(fields: list[str]) -> bool:
         elif is_number(w) or DECIMAL_RE.search(w):
             return False
     return len(words) >= 2 and known >= len(words) * 0.6
+
+
+_SMALL_INT_RE = re.compile(r"\d{1,2}")
+_INT4_RE = re.compile(r"\d{1,4}")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+_CJK_END_RE = re.compile(r"[\u4e00-\u9fff]$")
+_NOTE_RE = re.compile(r"^(注|说明)[:：]")
+_PROSE_RE = re.compile(r"[，。；;]|[\u4e00-\u9fff]{2,}[,:][\u4e00-\u9fff]")
+
+
+def _is_prose(texts: list[str]) -> bool:
+    """A sentence of a note, not a row: punctuation, long text, no amount cells."""
+    vals = [t.strip() for t in texts if t.strip()]
+    if len(vals) != 1 or is_number(vals[0]):
+        return False
+    v = vals[0]
+    return len(v) >= 12 and bool(_PROSE_RE.search(v))
 
 
 def _is_header_cell(word: str) -> bool:
@@ -91,7 +108,7 @@ def _is_data(fields: list[str]) -> bool:
         return True
     if CODE_RE.match(vals[0].replace(" ", "")) and len(vals) > 1:
         return True
-    if SEQ_RE.match(vals[0]) and len(vals) > 1 and re.search(r"[\u4e00-\u9fff]", vals[1]):
+    if SEQ_RE.match(vals[0]) and len(vals) > 1 and _CJK_RE.search(vals[1]):
         return True
     return False
 
@@ -100,6 +117,11 @@ def detect_mode(lines: list[Line]) -> str:
     body = [ln for ln in lines if not ln.blank]
     if not body:
         return "tab"
+    # one cell per line, each indented (a DOCX dump): no separator inside the content
+    indented = [ln for ln in body if re.match(r"^(\t| {2,})\S", ln.raw)
+                and not re.search(r"\t| {2,}", ln.raw.strip())]
+    if len(indented) >= 0.8 * len(body) and len(body) >= 3:
+        return "cells"
     tabbed = [ln for ln in body if "\t" in ln.raw]
     if len(tabbed) >= 0.3 * len(body):
         single = [ln for ln in tabbed if len([f for f in ln.raw.split("\t") if f.strip()]) <= 1]
@@ -119,7 +141,9 @@ def detect_mode(lines: list[Line]) -> str:
 
 def split(line: Line, mode: str, run: int = 2) -> list[NText]:
     t = line.norm
-    if mode in ("tab", "cells"):
+    if mode == "cells":
+        parts = [t.strip()]
+    elif mode == "tab":
         parts = t.split_fields("\t")
     elif mode == "runs":
         parts = []
@@ -147,9 +171,9 @@ def _rejoin_label_numbers(parts: list[NText]) -> list[NText]:
     k = 0
     while k < len(parts):
         p = parts[k]
-        if (out and k + 1 < len(parts) and re.fullmatch(r"\d{1,4}", p.text)
-                and re.search(r"[\u4e00-\u9fff]$", out[-1].text)
-                and re.match(r"[\u4e00-\u9fff]", parts[k + 1].text)):
+        if (out and k + 1 < len(parts) and _INT4_RE.fullmatch(p.text)
+                and _CJK_END_RE.search(out[-1].text)
+                and _CJK_RE.match(parts[k + 1].text)):
             out[-1] = _concat(_concat(_concat(out[-1], _space(out[-1])), p), parts[k + 1])
             k += 2
             continue
@@ -202,8 +226,11 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
             continue
         fields = split(ln, mode, run)
         texts = [f.text for f in fields]
+        if _is_prose(texts):  # notes and their wrapped continuation lines are not rows
+            grid.notes.append(ln.index)
+            continue
         if is_furniture(ln, agency):
-            if re.match(r"^(注|说明)[:：]", ln.compact):
+            if _NOTE_RE.match(ln.compact):
                 grid.notes.append(ln.index)
             elif header_done:
                 page_break = True
@@ -214,8 +241,7 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
                     grid.header_lines.append(ln.index)
                     continue
             header_done = True
-            for f in fields[1:] if texts and texts[0] == "" else fields:
-                blocks[-1].append((f, ln.index))
+            blocks[-1].append((fields[0], ln.index))
             continue
         if not header_done:
             if _is_data(texts):
@@ -262,7 +288,7 @@ def _starts_record(texts: list[str]) -> bool:
         return False
     if CODE_RE.match(vals[0]) or _ORDINAL_LABEL_RE.match(vals[0]):
         return True
-    return bool(SEQ_RE.match(vals[0])) and len(vals) > 1 and bool(re.search(r"[\u4e00-\u9fff]", vals[1]))
+    return bool(SEQ_RE.match(vals[0])) and len(vals) > 1 and bool(_CJK_RE.search(vals[1]))
 
 
 def _closes_record(texts: list[str], first: bool) -> bool:

@@ -201,8 +201,11 @@ class TableParser:
                 items += 1
                 row_id = f"item.{items:02d}"
             suspect = suspect or why
+            label_text = compact(label.text)
+            if suspect:  # keep the whole printed row readable for the reviewer
+                label_text = " ".join(f.text.strip() for f in rec.fields if f.text.strip())
             rows.append(Row(id=row_id if not suspect else f"suspect.{len(rows) + 1}",
-                            label=compact(label.text), code=code or None,
+                            label=label_text, code=code or None,
                             span=self.rec_span(rec), suspect=bool(suspect), note=suspect,
                             cells=cells))
         return rows

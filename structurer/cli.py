@@ -1,0 +1,178 @@
+"""The `structurer` command line."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from . import __version__
+from .ingest import IngestError
+from .model import Document
+from .output import cells_csv, cells_jsonl, document_json, iter_cells, load_document, write_atomic
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Structure Chinese budget and final-accounts disclosures (PDF, DOCX, text).")
+out = Console()
+err = Console(stderr=True, highlight=False)
+
+
+class UserError(Exception):
+    """A problem with one input, reported as one line."""
+
+
+def fail(path: str | Path, message: str) -> None:
+    where = "" if str(path) in message else f"{Path(path).name}: "
+    err.print(f"[red]error[/red]: {where}{message}", soft_wrap=True)
+
+
+def _prepare(path: Path):
+    from .pipeline import prepare
+
+    if not path.exists():
+        raise UserError("no such file")
+    if path.is_dir():
+        raise UserError("is a folder, not a document")
+    try:
+        prep = prepare(path)
+    except IngestError as e:
+        raise UserError(str(e)) from e
+    if not any(s.kind in ("table", "performance") for s in prep.seg.sections) and not prep.seg.meta.kind:
+        raise UserError("does not look like a budget or final-accounts disclosure "
+                        "(no standard table, performance table or 预算/决算 title found)")
+    return prep
+
+
+def load_or_extract(path: Path, backend: str = "rules") -> Document:
+    """A document JSON is loaded; any other file is extracted."""
+    from .pipeline import extract_prepared
+
+    if path.suffix.lower() == ".json":
+        try:
+            return load_document(path)
+        except (OSError, ValueError) as e:
+            raise UserError(f"not a structurer document JSON ({str(e).splitlines()[0][:120]})") from e
+    return extract_prepared(_prepare(path), backend)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out.print(__version__)
+
+
+@app.command()
+def inspect(
+    file: Path = typer.Argument(..., help="a PDF, DOCX or text file"),
+    as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+) -> None:
+    """Show the document's metadata and every located section."""
+    try:
+        doc = load_or_extract(file)
+    except UserError as e:
+        fail(file, str(e))
+        raise typer.Exit(2)
+    rows = {t.id: (len(t.rows), t.empty) for t in doc.tables}
+    if as_json:
+        data = {
+            "meta": doc.meta.model_dump(),
+            "sections": [
+                {**s.model_dump(include={"id", "kind", "title", "unit", "empty"}),
+                 "line_start": s.span.line_start, "line_end": s.span.line_end,
+                 "rows": rows.get(s.id, (0, False))[0] if s.kind == "table" else None}
+                for s in doc.sections],
+        }
+        import json
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1, default=str) + "\n")
+        return
+    m = doc.meta
+    meta = RichTable(title=f"{file.name}", show_header=False, box=None)
+    for k, v in (("agency", m.agency), ("agency code", m.agency_code), ("year", m.year),
+                 ("kind", m.kind), ("unit", m.unit), ("scope", m.scope),
+                 ("format", f"{m.format} ({m.encoding})")):
+        meta.add_row(f"[bold]{k}[/bold]", str(v) if v is not None else "—")
+    out.print(meta)
+    t = RichTable(title="sections")
+    for col in ("id", "title as printed", "unit", "lines", "rows"):
+        t.add_column(col, no_wrap=True, overflow="ellipsis", max_width=44 if col.startswith("title") else None)
+    for s in doc.sections:
+        if s.kind == "narrative":
+            continue
+        n, empty = rows.get(s.id, (None, False))
+        rows_txt = "empty" if s.empty or empty and not n else ("" if n is None else str(n))
+        t.add_row(s.id, s.title, s.unit or "", f"{s.span.line_start}–{s.span.line_end}", rows_txt)
+    out.print(t)
+    narr = [s for s in doc.sections if s.kind == "narrative"]
+    out.print(f"{len(narr)} narrative sections, {len(doc.narrative)} narrative facts, "
+              f"{len(doc.performance)} performance blocks")
+
+
+@app.command()
+def extract(
+    files: list[Path] = typer.Argument(..., help="documents to structure"),
+    out_dir: Path = typer.Option(Path("out"), "--out", help="folder for <stem>.json"),
+    backend: str = typer.Option("rules", "--backend", help="rules (more backends: llm, hybrid)"),
+) -> None:
+    """Structure documents into DIR/<stem>.json (one document model per input)."""
+    failed = 0
+    for f in files:
+        try:
+            doc = load_or_extract(f, backend) if f.suffix.lower() != ".json" else None
+            if doc is None:
+                raise UserError("already a document JSON")
+        except UserError as e:
+            fail(f, str(e))
+            failed += 1
+            continue
+        except ValueError as e:
+            fail(f, str(e))
+            failed += 1
+            continue
+        target = out_dir / f"{f.stem}.json"
+        write_atomic(target, document_json(doc))
+        n = sum(len(r.cells) for t in doc.tables for r in t.rows)
+        warn = f", {len(doc.warnings)} warnings" if doc.warnings else ""
+        err.print(f"{f.name} → {target} ({len(doc.tables)} tables, {n} cells{warn})")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def cells(
+    files: list[Path] = typer.Argument(..., help="documents or document JSON files"),
+    fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+) -> None:
+    """Print the tidy long-format cells: one line per (doc, table, row, column)."""
+    if fmt not in ("csv", "jsonl"):
+        fail("--format", "must be csv or jsonl")
+        raise typer.Exit(2)
+    failed = 0
+    first = True
+    for f in files:
+        try:
+            doc = load_or_extract(f)
+        except UserError as e:
+            fail(f, str(e))
+            failed += 1
+            continue
+        rows = list(iter_cells(doc))
+        sys.stdout.write(cells_csv(rows, header=first) if fmt == "csv" else cells_jsonl(rows))
+        first = False
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schemas(folder: Path = typer.Option(Path("schemas"), "--out", help="where to write")) -> None:
+    """Regenerate the JSON Schemas of the output models."""
+    from .schemas import write
+
+    for p in write(folder):
+        err.print(f"wrote {p}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

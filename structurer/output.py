@@ -1,0 +1,71 @@
+"""Writing results: atomic JSON files and the tidy long-format cells table."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .model import Document
+
+CELL_FIELDS = ("doc", "table", "row", "row_label", "column", "value", "unit", "printed",
+               "status", "line_start", "line_end")
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temporary file in the same folder and rename, so readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def document_json(doc: Document) -> str:
+    return doc.model_dump_json(indent=1)
+
+
+def load_document(path: str | Path) -> Document:
+    return Document.model_validate_json(Path(path).read_text(encoding="utf-8"))
+
+
+def iter_cells(doc: Document) -> Iterator[dict]:
+    name = doc.meta.source
+    for t in doc.tables:
+        for r in t.rows:
+            for c in r.cells:
+                yield {
+                    "doc": name, "table": t.id, "row": r.id, "row_label": r.label,
+                    "column": c.column,
+                    "value": "" if c.value is None else format(c.value, "f"),
+                    "unit": c.unit, "printed": c.printed,
+                    "status": "suspect" if r.suspect else c.status,
+                    "line_start": c.span.line_start, "line_end": c.span.line_end,
+                }
+
+
+def cells_csv(rows: Iterable[dict], header: bool = True) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=CELL_FIELDS, lineterminator="\n")
+    if header:
+        w.writeheader()
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def cells_jsonl(rows: Iterable[dict]) -> str:
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)

@@ -1,0 +1,69 @@
+"""The rules backend against the hand-labelled gold: cell precision and recall per document."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from conftest import GOLD, SEEDS, extracted
+from structurer.gold import load_gold
+from structurer.score import score_cells
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_cells_match_gold(name):
+    gold = load_gold(GOLD / name.replace(".txt", ".yaml"))
+    s = score_cells(extracted(name), gold)
+    print(f"{name}: precision={s.precision:.4f} recall={s.recall:.4f} tp={s.tp} fp={s.fp} fn={s.fn}")
+    assert s.precision >= 0.99 and s.recall >= 0.99, (s.wrong[:5], s.missing[:5], s.extra[:5])
+
+
+def test_money_is_decimal_yuan_with_printed_text_and_unit():
+    doc = extracted("003_fd949bb5025c67e5.txt")
+    cell = doc.table("revenue_expenditure_summary").row("revenue.general_budget").cell("amount")
+    assert cell.value == Decimal("20048900.00") and isinstance(cell.value, Decimal)
+    assert cell.printed == "2,004.89" and cell.unit == "万元"
+
+
+def test_empty_cells_are_absent_and_printed_zero_is_zero():
+    doc = extracted("003_fd949bb5025c67e5.txt")
+    row = doc.table("expenditure").row("205")
+    assert row.cell("basic").value == 0 and row.cell("basic").printed == "0.00"
+    doc0 = extracted("000_ce6cab5f862a266e.txt")
+    row0 = doc0.table("expenditure").row("208")
+    assert row0.cell("basic") is None
+
+
+def test_garbage_rows_are_kept_and_flagged_not_merged():
+    doc = extracted("004_397ecf54ea00b92f.txt")
+    t = doc.table("general_budget_basic_expenditure")
+    suspect = [r for r in t.rows if r.suspect]
+    assert len(suspect) == 2
+    assert any("差旅费" in r.label for r in suspect) and any("住房公积金" in r.label for r in suspect)
+    assert all(r.note for r in suspect)
+    assert t.row("30113").cell("total").value == Decimal("290100.00")  # the real row is untouched
+    assert any("suspect" in w for w in doc.warnings)
+
+
+def test_every_cell_has_a_span_inside_its_table():
+    for name in SEEDS:
+        doc = extracted(name)
+        for t in doc.tables:
+            for r in t.rows:
+                for c in r.cells:
+                    assert t.span.start <= c.span.start < c.span.end <= t.span.end, (name, t.id, r.id)
+
+
+def test_unparseable_numbers_are_unreadable_not_zero(tmp_path):
+    from structurer.pipeline import extract_file
+
+    text = ("部门预算支出总表\n单位：元\n序号\t科目编码\t科目名称\t合计\t基本支出\t项目支出\n"
+            "1\t\t合计\t12O0.00\t1200.00\t\n2\t208\t社会保障和就业支出\t1,2.0.0\t1200.00\t\n")
+    p = tmp_path / "t.txt"
+    p.write_text(text, encoding="utf-8")
+    doc = extract_file(p)
+    row = doc.table("expenditure").row("total")
+    bad = row.cell("total")
+    assert bad.status == "unreadable" and bad.value is None and bad.printed == "12O0.00"
+    assert bad.span.line_start == 4
+    assert row.cell("basic").value == Decimal("1200.00")

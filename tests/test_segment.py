@@ -1,0 +1,89 @@
+"""Segmentation on the seeds against expectations written by hand from reading them."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import extracted
+
+BUDGET_TABLES = {"revenue_expenditure_summary", "revenue", "expenditure", "fiscal_grant_summary",
+                 "general_budget_expenditure", "general_budget_basic_expenditure",
+                 "gov_fund_expenditure", "state_capital_expenditure", "three_public"}
+
+EXPECTED = {
+    "000_ce6cab5f862a266e.txt": dict(
+        meta=dict(agency="南宫市医疗保障局", agency_code="310", year=2023, kind="budget", unit="元",
+                  scope="department"),
+        tables=BUDGET_TABLES | {"procurement", "assets"},
+        empty={"gov_fund_expenditure", "state_capital_expenditure", "procurement", "assets"},
+        performance=15),
+    "001_e48c9036102b6734.txt": dict(
+        meta=dict(agency="临西县医疗保障局本级", agency_code="450001", year=2024, kind="budget",
+                  unit="万元", scope="unit"),
+        tables=BUDGET_TABLES | {"procurement", "assets"},
+        empty={"gov_fund_expenditure", "state_capital_expenditure"},
+        performance=8),
+    "002_a298566b0f87c85f.txt": dict(
+        meta=dict(agency="大厂回族自治县医疗保障局", agency_code=None, year=2021, kind="budget",
+                  scope="department"),
+        tables={"procurement", "assets"},
+        empty={"procurement"},
+        performance=23),
+    "003_fd949bb5025c67e5.txt": dict(
+        meta=dict(agency="南阳市医疗保障局", agency_code=None, year=2023, kind="final", unit="万元",
+                  scope="department"),
+        tables=BUDGET_TABLES,
+        empty={"state_capital_expenditure"},
+        performance=None),
+    "004_397ecf54ea00b92f.txt": dict(
+        meta=dict(agency="漯河市郾城区医疗保障局", agency_code="685", year=2024, kind="budget",
+                  unit="万元", scope="department"),
+        # the table of contents lists 收入总体情况表 and 支出经济分类汇总表; the body has neither
+        tables=BUDGET_TABLES - {"revenue"} | {"project_expenditure", "operating_costs"},
+        empty={"three_public", "gov_fund_expenditure", "state_capital_expenditure"},
+        performance=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_metadata(name):
+    meta = extracted(name).meta
+    for k, v in EXPECTED[name]["meta"].items():
+        assert getattr(meta, k) == v, k
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_table_found_once(name):
+    doc = extracted(name)
+    ids = [s.id for s in doc.sections if s.kind == "table"]
+    assert len(ids) == len(set(ids)), f"duplicate table sections: {ids}"
+    assert set(ids) == EXPECTED[name]["tables"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_empty_tables_recognized(name):
+    doc = extracted(name)
+    empty = {t.id for t in doc.tables if t.empty}
+    assert EXPECTED[name]["empty"] <= empty
+    # a table that prints values is never called empty unless it says so
+    for t in doc.tables:
+        if t.id not in EXPECTED[name]["empty"]:
+            assert any(r.cells for r in t.rows) or t.empty_note, t.id
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_performance_blocks(name):
+    want = EXPECTED[name]["performance"]
+    doc = extracted(name)
+    blocks = [s for s in doc.sections if s.kind == "performance" and s.id == "performance_targets"]
+    if want is not None:
+        assert len(blocks) == want
+
+
+def test_tables_are_not_merged_into_neighbours():
+    doc = extracted("000_ce6cab5f862a266e.txt")
+    spans = sorted((s.span.line_start, s.span.line_end, s.id) for s in doc.sections if s.kind == "table")
+    for (a0, a1, ida), (b0, b1, idb) in zip(spans, spans[1:]):
+        assert a1 < b0, f"{ida} overlaps {idb}"
+    summary = doc.table("revenue_expenditure_summary")
+    # the summary table runs over four pages; its last row (收入总计) is on the fourth
+    assert summary.row("revenue.grand_total") is not None
