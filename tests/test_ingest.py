@@ -190,11 +190,36 @@ def test_docx_order_tables_and_merged_cells(tmp_path):
     assert src.lines == [
         "部门预算收支总表",
         "单位：元\t2023年",  # a tab in a paragraph is kept
-        "项目\t收入\t备注",  # horizontal merge emitted once
+        "项目\t收入\t\t备注",  # horizontal merge: text once, then empty for the column it spans
         "\t项 目\t预算数\t",  # vertical-merge continuation is empty, as in PDFs
         "1\t一、一般公共预算拨款收入（含上年结转）\t68100200.00\t",
         "2\t二、政府性基金预算拨款收入\t\t无",
         "说明：本表为部门预算收支总表。",  # paragraph after the table stays after it
+    ]
+
+
+def test_docx_rows_skipping_grid_columns_keep_one_field_per_column():
+    # w:gridBefore / w:gridAfter: a row that starts late or ends early still has a field
+    # for every grid column, so its cells stay under their headers.
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    document = docx.Document()
+    table = document.add_table(rows=3, cols=4)
+    for r, values in enumerate([["序号", "项目", "合计", "备注"], ["", "", "小计", "500.00"], ["1", "办公费", "", ""]]):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value
+    before, after = table.rows[1]._tr, table.rows[2]._tr
+    for tr, tag, drop in ((before, "gridBefore", 0), (after, "gridAfter", -1)):
+        tr.remove(tr.tc_lst[drop])
+        tr.remove(tr.tc_lst[drop])
+        tr.insert(0, parse_xml(f'<w:trPr {nsdecls("w")}><w:{tag} w:val="2"/></w:trPr>'))
+    buf = io.BytesIO()
+    document.save(buf)
+    assert read_bytes(buf.getvalue(), "grid.docx").lines == [
+        "序号\t项目\t合计\t备注",
+        "\t\t小计\t500.00",
+        "1\t办公费\t\t",
     ]
 
 

@@ -53,12 +53,26 @@ def _paragraph_text(paragraph: Paragraph) -> str:
 
 def _table_rows(table: Table):
     for tr in table._tbl.tr_lst:
-        # Iterate the physical w:tc elements, not row.cells: row.cells repeats a
-        # horizontally merged (gridSpan) cell once per grid column and (python-docx
-        # 1.2) a vertically merged cell's text in every row it spans. Each w:tc once
-        # gives a merged cell once; vMerge continuations come out empty, as in PDFs.
-        tcs = tr.xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc")
-        yield "\t".join(flatten_cell(_cell_text(_Cell(tc, table))) for tc in tcs)
+        yield "\t".join(_row_fields(tr, table))
+
+
+def _row_fields(tr, table: Table) -> list[str]:
+    """One field per grid column, as pdfplumber gives for a ruled PDF table: records.py
+    reads tab rows positionally against the header, so every column needs its field.
+
+    Iterate the physical w:tc elements, not row.cells: row.cells repeats a horizontally
+    merged cell's _tc once per grid column (its text would be copied into each) and
+    (python-docx 1.2) a vertically merged cell's text in every row it spans. So each
+    w:tc gives its text once, then one empty field per further grid column it spans
+    (gridSpan); vMerge continuations come out empty, as in PDFs. Grid columns a row
+    skips before its first or after its last cell (gridBefore/gridAfter) are empty too.
+    """
+    fields = [""] * tr.grid_before
+    for tc in tr.xpath("./w:tc | ./w:sdt/w:sdtContent/w:tc"):
+        fields.append(flatten_cell(_cell_text(_Cell(tc, table))))
+        fields.extend([""] * (max(tc.grid_span, 1) - 1))
+    fields.extend([""] * tr.grid_after)
+    return fields
 
 
 def _cell_text(cell: _Cell) -> str:
