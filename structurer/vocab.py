@@ -252,24 +252,166 @@ THREE_PUBLIC_COLUMNS_AS_ROWS = (
 
 # --------------------------------------------------------------------------- narrative facts
 
-# (fact key, regex before the amount). The amount follows within a few characters.
-NARRATIVE_FACTS: tuple[tuple[str, str], ...] = (
-    ("revenue.grand_total", r"(收入总计|收、支总计均为|收支总计均为|预算收入)"),
-    ("expenditure.grand_total", r"(支出总计|支出预算)"),
-    ("revenue.current_year_total", r"(收入合计|本年收入)"),
-    ("expenditure.current_year_total", r"(支出合计|本年支出)"),
-    ("revenue.general_budget", r"(一般公共预算收入|一般公共预算)"),
-    ("expenditure.basic", r"基本支出"),
-    ("expenditure.basic.personnel", r"人员经费(支出)?"),
-    ("expenditure.basic.public", r"(日常)?公用经费(支出)?"),
-    ("expenditure.project", r"项目支出"),
-    ("three_public.total", r"“?三公”?经费(财政拨款)?(支出)?(预算|决算)?(安排|为)?"),
-    ("three_public.overseas", r"因公出国\(境\)费"),
-    ("three_public.vehicle", r"公务用车购置及运(行|维)(维护)?费"),
-    ("three_public.vehicle.purchase", r"公务用车购置费"),
-    ("three_public.vehicle.operation", r"公务用车运(行维护|维)费"),
-    ("three_public.reception", r"公务接待费"),
-    ("operating_costs.total", r"(机关|机构)运行经费"),
-    ("procurement.total", r"政府采购(预算|支出总额)"),
-    ("assets.total", r"固定资产金额"),
+# Narrative facts (情况说明): the subject phrase printed before an amount decides its key.
+# All regexes run on normalized, whitespace-free text (simplified, half-width: "(" not "（",
+# "," not "，"). Fact keys are those of evals/gold/README.md "Narrative keys".
+
+
+@dataclass(frozen=True)
+class NarrativeSubject:
+    """A subject phrase and the fact keys of the amount it names.
+
+    keys () marks a known subject without a narrative key: it is recognized so that its
+    numbers are not given to a neighbouring key. gbe_class marks a functional 类 of the
+    general-budget expenditure, counted only in a paragraph that restates that total."""
+
+    keys: tuple[str, ...]
+    pattern: str
+    gbe_class: bool = False
+
+
+_Q = r"[“”\"'‘’]?"  # quotes printed (or not) around 三公
+NARRATIVE_SUBJECTS: tuple[NarrativeSubject, ...] = (
+    # revenue side
+    NarrativeSubject(("revenue.grand_total",), r"收入总计|(?:部门|单位)?收入总额|预算收入|收入预算"),
+    NarrativeSubject(("revenue.grand_total", "expenditure.grand_total"),
+                     r"收入?、?支出?总计"),  # 收、支总计 / 收支总计: both sides at once
+    NarrativeSubject(("revenue.current_year_total",), r"(?:本年)?收入合计|本年收入"),
+    NarrativeSubject(("revenue.general_budget",),
+                     r"一般公共预算(?:财政)?(?:拨款)?(?:收入|收支预算|收支)?"),
+    NarrativeSubject(("revenue.gov_fund",),
+                     r"(?:政府性)?基金(?:预算)?(?:财政)?(?:拨款)?(?:收入|收支预算|收支)"),
+    NarrativeSubject(("revenue.state_capital",),
+                     r"国有资本经营(?:预算)?(?:财政)?(?:拨款)?(?:收入|收支预算|收支)"),
+    NarrativeSubject(("revenue.fiscal_special_account",), r"财政专户(?:管理资金|核拨)?(?:收入)?"),
+    NarrativeSubject(("revenue.unit_funds",), r"单位资金(?:收入)?"),
+    NarrativeSubject(("revenue.fiscal_grant",), r"财政拨款收入"),
+    NarrativeSubject(("revenue.prior_year_carryover",),
+                     r"上年结转(?:和?结余)?|年初(?:财政拨款)?结转(?:和|与)?结余"),
+    # expenditure side
+    NarrativeSubject(("expenditure.grand_total",), r"支出总计|支出总额|(?:预算)?收支安排|支出预算"),
+    NarrativeSubject(("expenditure.current_year_total",), r"(?:本年)?支出合计|本年支出"),
+    # 基本收入: a template slip for 基本支出 (it is followed by the 人员经费/公用经费 split)
+    NarrativeSubject(("expenditure.basic",), r"基本支出|基本收入"),
+    NarrativeSubject(("expenditure.basic.personnel",), r"人员(?:类)?(?:项目)?经费(?:支出)?"),
+    NarrativeSubject(("expenditure.basic.public",), r"(?:日常|正常|运转类)?公用(?:项目)?经费(?:支出)?"),
+    NarrativeSubject(("expenditure.project",), r"项目支出"),
+    NarrativeSubject(("general_budget_expenditure.total",), r"一般公共预算(?:财政拨款)?支出"),
+    # 三公 and the other restated tables
+    NarrativeSubject(("three_public.total",), _Q + r"三公" + _Q + r"经费(?:财政拨款)?(?:支出)?"),
+    NarrativeSubject(("three_public.overseas",), r"因公出国\(境\)(?:费用?|经费)(?:支出)?"),
+    NarrativeSubject(("three_public.vehicle",),
+                     r"公务用车购置及运(?:行|维)(?:维护)?(?:费用?|经费)?(?:支出)?"),
+    NarrativeSubject(("three_public.vehicle.purchase",), r"公务用车购置(?:费用?|经费)?(?:支出)?"),
+    NarrativeSubject(("three_public.vehicle.operation",),
+                     r"公务用车运(?:行维护|行|维)(?:费用?|经费)?(?:支出)?"),
+    NarrativeSubject(("three_public.reception",), r"公务接待(?:费用?|经费)(?:支出)?"),
+    NarrativeSubject(("operating_costs.total",),
+                     r"(?:机关|机构)运行经费(?:支出)?|(?:行政|事业|行政\(事业\))单位(?:机构)?运行经费(?:支出)?"),
+    NarrativeSubject(("procurement.total",), r"政府采购(?:预算|支出总额|总额|支出)?"),
+    NarrativeSubject(("assets.total",), r"(?:上年末|年末|期末)?固定资产(?:金额|总额|原值|价值|账面价值)"),
+    NarrativeSubject(("assets.planned_purchase",), r"拟(?:新)?(?:购置|购买|新增)固定资产(?:总额|金额)?"),
+    # Recognized, not keyed: totals of the fiscal-grant summary, fund-specific expenditure,
+    # revenue sources without a narrative key.
+    NarrativeSubject((), r"财政拨款收入?、?支出?总计|财政拨款支出"),
+    NarrativeSubject((), r"政府性基金(?:预算)?(?:财政拨款)?支出|国有资本经营(?:预算)?(?:财政拨款)?支出"),
+    NarrativeSubject((), r"其他(?:来源)?收入|事业收入|(?:事业单位)?经营收入|上级补助收入|附属单位上缴收入"),
+) + tuple(
+    NarrativeSubject((f"general_budget_expenditure.{code}",),
+                     "(?:" + "|".join(re.escape(n) for n in names) + r")"
+                     r"(?:\(类\))?(?:事务)?(?:支出(?:\(类\))?|\(类\))", gbe_class=True)
+    for code, names in FUNCTIONAL_CLASSES.items()
 )
+
+# What may stand between a subject and its amount: years, budget/final qualifiers, verbs,
+# a short remark in parentheses (含结转).
+NARRATIVE_FILLER = (r"(?:\d{4}年度?|年初|全年|本年|当年|年度|预算|决算|安排|共计|总额|金额|资金|"
+                    r"数|额|为|是|达到?|约|共|计|的|均|各|\([^()]{0,15}\))*")
+# A clause that only qualifies the previous subject ("…预算为3.20万元，支出决算为2.92万元").
+NARRATIVE_CONTINUATION_RE = re.compile(r"(?:支出|收入)?(?:年初|全年)?(?:预算|决算)数?(?:为|是)?")
+# In final accounts a stated 预算数 gets the `.budget` suffix.
+NARRATIVE_BUDGET_WORD, NARRATIVE_FINAL_WORD = "预算", "决算"
+# Year-over-year change: the verb right before the number (增加 57.09 万元, 下降 4.90%).
+NARRATIVE_CHANGE_RE = re.compile(
+    r"(?:(?P<up>增加|增长|上升|提高|增幅|增多|上涨)|(?P<down>减少|下降|降低|减幅|降幅|缩减|压减|下滑))"
+    r"了?(?:为|约|达)?$")
+# A change without its own subject may name only the side: 收入增加…, 支出增加….
+NARRATIVE_SIDE_RE = re.compile(r"(?P<side>收入|支出)(?:各|均)?$")
+NARRATIVE_SIDES = {"收入": "revenue.", "支出": "expenditure."}
+# A stated share: 占 75.55%, 占本年支出合计的 97.87%, 占比 4.45%.
+NARRATIVE_SHARE_RE = re.compile(
+    r"占(?:比|比重|比例)?(?:[^,;:。!?]{0,24}?的)?(?:比重|比例)?(?:为|是|达)?$|所占比(?:重|例)为?$")
+# Narrative sections whose heading matches are not restatements (project-level amounts of
+# performance targets, definitions); the headings below them are skipped with them.
+NARRATIVE_SKIP_TITLE_RE = re.compile(r"绩效|名词解释")
+
+# --------------------------------------------------------------------------- performance targets
+
+# Level-1 indicator names (一级指标) across templates: the standard four of project targets,
+# the department-wide 投入管理/决策/过程 levels and short forms some tables print.
+PERF_LEVEL1: tuple[str, ...] = (
+    "产出指标", "效益指标", "效果指标", "满意度指标", "成本指标", "投入管理指标", "投入指标",
+    "决策指标", "过程指标", "管理指标", "履职效能指标", "部门产出", "部门效果", "部门管理",
+    "部门履职", "履职效能", "管理效率", "产出", "效益", "效果", "满意度",
+)
+# Level-2 names (二级指标), standard and short forms. The 指标-suffixed forms are safe to use
+# as row starts in wrapped text; short forms only where cells are delimited.
+PERF_LEVEL2: tuple[str, ...] = (
+    "数量指标", "质量指标", "时效指标", "成本指标", "经济效益指标", "社会效益指标",
+    "生态效益指标", "可持续影响指标", "服务对象满意度指标", "满意度指标", "经济成本指标",
+    "社会成本指标", "生态环境成本指标", "社会效应指标",
+    "数量", "质量", "时效", "成本", "经济效益", "社会效益", "生态效益", "可持续影响",
+    "服务对象满意度", "满意度", "经济成本", "社会成本", "生态环境成本",
+)
+# Standard level-1 parents of level-2 names (成本指标 is level 1 or level 2 by template, so
+# it has none). A level-1 carried down from a row above that contradicts these is the
+# vertically centred label of a merged cell printed on the wrong row.
+PERF_LEVEL2_PARENTS: dict[str, tuple[str, ...]] = {
+    "数量指标": ("产出指标", "产出"), "质量指标": ("产出指标", "产出"), "时效指标": ("产出指标", "产出"),
+    "经济效益指标": ("效益指标", "效果指标", "效益", "效果"),
+    "社会效益指标": ("效益指标", "效果指标", "效益", "效果"),
+    "生态效益指标": ("效益指标", "效果指标", "效益", "效果"),
+    "可持续影响指标": ("效益指标", "效果指标", "效益", "效果"),
+    "服务对象满意度指标": ("满意度指标", "满意度"),
+    "经济成本指标": ("成本指标", "成本"), "社会成本指标": ("成本指标", "成本"),
+    "生态环境成本指标": ("成本指标", "成本"),
+}
+# Header cells of an indicator table → role. Whole-cell regexes on whitespace-free text,
+# tried in order (the longer 指标值确定依据 before 指标值).
+PERF_HEADER_ROLES: tuple[tuple[str, str], ...] = (
+    (r"一级指标", "level1"),
+    (r"二级指标", "level2"),
+    (r"三级指标|指标名称|绩效指标名称", "level3"),
+    (r"(指标值)?(确定|设定|设置)依据|指标来源|数据来源|评价依据", "basis"),
+    (r"(绩效)?指标(值)?(描述|说明|解释|内涵)|指标值说明", "description"),
+    (r"(年度|预期|计划|绩效)?(指标值|目标值)|预期目标值?|指标值\(.*\)", "value"),
+    (r"符号|值|单位|计量单位|度量单位|指标值单位", "value_part"),
+    (r"评\(扣\)分标准|评分标准|扣分标准|实际(值)?完成值|实际值|完成值|实际完成(情况|值)?|分值|"
+     r"权重|得分|偏差度|偏差原因分析及改进措施|偏差原因.*|未完成原因.*|备注", "ignore"),
+)
+# A header line of an indicator table (space- or tab-separated, or its first cell alone).
+PERF_HEADER_RE = re.compile(r"^一级指标(二级指标|$)")
+# Title suffixes stripped from a project name, longest first.
+PERF_TITLE_SUFFIX_RE = re.compile(
+    r"(项目)?(支出)?(预算)?(绩效)?(目标|自评|评价)(情况|申报|汇总)?表?$|绩效指标表?$|绩效指$")
+PERF_DEPARTMENT_RE = re.compile(r"部门整体")
+# Labels of a block's own budget amount (first number after the label on its line).
+PERF_AMOUNT_LABEL_RE = re.compile(
+    r"(部门预算总额|年度资金总额|资金总额|项目总金额|项目资金总额|项目金额|预算数|预算金额|申报数)"
+    r"(\((亿元|万元|千元|元)\))?[:：]?")
+# A quantitative indicator value: optional comparison, a number, an optional short unit.
+PERF_VALUE_RE = re.compile(
+    r"^(?:[≥≤<>=≈~]|大于等于|小于等于|不低于|不高于|不少于|不超过|大于|小于|约|达到)?\s*"
+    r"\d+(?:\.\d+)?\s*(?:%|‰|[\u4e00-\u9fff]{1,4}(?:/[\u4e00-\u9fff]{1,2})?|百分比|个百分点)?\s*"
+    r"(?:以上|以下|以内|之内)?$")
+# A date- or deadline-like value (2024年12月底前, 年底前, 30 天之内).
+PERF_DATE_VALUE_RE = re.compile(
+    r"^(?:在)?\d{2,4}\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末)?(?:前|之前)?(?:完成)?$|"
+    r"^(?:年底|年末|月底|季度|按季度|按月|按时|及时)|^\d+\s*(?:个)?(?:工作日|天|日|月|小时)\s*(?:之|以)?\s*内$")
+# Words a qualitative value is made of (提升, 有效缓解, 成效明显 …).
+PERF_QUALITATIVE_RE = re.compile(
+    r"提升|提高|明显|显著|有效|缓解|改善|成效|及时|按时|顺利|完成|达标|合格|持续|稳定|保障|良好|"
+    r"满意|较大|逐步|覆盖|零|^无|^是$|^否$|规范|合规|相关|科学|合理|完整|真实|健全|公开|推动|"
+    r"加强|增强|降低|减少|优化|到位|正常|安全|可控|实现|达到|符合|准确|熟悉|节约|积极|开展")
+# Lines that say a score total ends the indicator rows of a self-evaluation table.
+PERF_TOTAL_RE = re.compile(r"^(总分|合计|总计)$")
