@@ -1,0 +1,345 @@
+"""Evaluate the identity catalog on a document: every instance ends pass / fail / rounding /
+not_applicable / insufficient_data, in Decimal, with the rounding envelope of printed values."""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .. import vocab
+from ..model import Cell, Document
+from . import expr as ex
+from .diagnose import diagnose
+from .model import CheckReport, Diagnosis, Result, TermValue
+
+CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
+_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+_ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Identity:
+    id: str
+    title: str
+    tables: tuple[str, ...]
+    expr: ex.Expr
+    for_each: tuple[str, ...] = ()
+    cols: tuple[str, ...] | None = None
+    where: str | None = None
+    severity: str = "error"
+
+
+@lru_cache(maxsize=4)
+def load_catalog(path: str = str(CATALOG_PATH)) -> tuple[Identity, ...]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for d in data:
+        fe = d.get("for_each") or ()
+        fe = (fe,) if isinstance(fe, str) else tuple(fe)
+        unknown = set(fe) - {"row", "col", "parent"}
+        if unknown:
+            raise ValueError(f"{d['id']}: unknown quantifier {unknown}")
+        for t in d["tables"]:
+            if t not in vocab.KIND_BY_ID:
+                raise ValueError(f"{d['id']}: unknown table {t}")
+        out.append(Identity(d["id"], d["title"], tuple(d["tables"]), ex.parse(d["expr"]), fe,
+                            tuple(d["cols"]) if d.get("cols") else None, d.get("where"),
+                            d.get("severity", "error")))
+    return tuple(out)
+
+
+def _decimals(printed: str) -> int:
+    m = re.search(r"\.(\d+)$", re.sub(r"\s+", "", printed).replace(",", ""))
+    return len(m.group(1)) if m else 0
+
+
+def _table_decimals(table) -> int:
+    """The precision a table prints its amounts with (the most common number of decimals)."""
+    counts: dict[int, int] = {}
+    for r in table.rows:
+        for c in r.cells:
+            if c.value is not None and c.unit != "count":
+                d = _decimals(c.printed)
+                counts[d] = counts.get(d, 0) + 1
+    return max(counts, key=lambda d: (counts[d], d)) if counts else 2
+
+
+@lru_cache(maxsize=65536)
+def half_ulp(cell_printed: str | None, unit: str | None, decimals: int | None = None) -> Decimal:
+    """Half a unit of the last printed digit, in 元: the rounding a printed value may carry.
+
+    `decimals` is the precision of the value's table (a table prints all amounts alike, so a
+    value printed with fewer digits does not widen the tolerance)."""
+    if not cell_printed or unit not in vocab.UNIT_FACTORS or unit == "元":
+        return _ZERO  # amounts printed in 元 are exact: a 元 table adds up to the fen
+    d = _decimals(cell_printed) if decimals is None else decimals
+    return Decimal(5).scaleb(-(d + 1)) * vocab.UNIT_FACTORS[unit]
+
+
+def envelope(terms: list[TermValue], idx: "DocIndex | None" = None) -> Decimal:
+    """Σ of the rounding each non-zero printed term may carry (a printed zero is exact)."""
+    total = _ZERO
+    for t in terms:
+        if t.value is None or t.value == 0:
+            continue
+        dec = idx.decimals.get(t.table) if idx is not None and t.kind == "cell" else None
+        total += half_ulp(t.printed, t.unit, dec)
+    return total
+
+
+class DocIndex:
+    """Fast lookups over a document's non-suspect rows."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.cells: dict[tuple[str, str, str], Cell] = {}
+        self.rows: dict[str, list[str]] = {}
+        self.columns: dict[str, list[str]] = {}
+        self.row_sets: dict[str, set[str]] = {}
+        self.col_sets: dict[str, set[str]] = {}
+        self.decimals: dict[str, int] = {}
+        for t in doc.tables:
+            if t.id in self.rows:  # a second table with the same id: first one wins
+                continue
+            self.rows[t.id] = []
+            cols: dict[str, None] = {}
+            for r in t.rows:
+                if r.suspect:
+                    continue
+                self.rows[t.id].append(r.id)
+                for c in r.cells:
+                    self.cells[(t.id, r.id, c.column)] = c
+                    cols[c.column] = None
+            self.columns[t.id] = list(cols)
+            self.row_sets[t.id] = set(self.rows[t.id])
+            self.col_sets[t.id] = set(cols)
+            self.decimals[t.id] = _table_decimals(t)
+        self._parents: dict[str, dict[str, str]] = {}
+        self._roots: dict[tuple[str, str], list[str]] = {}
+
+    def has_table(self, t: str) -> bool:
+        return t in self.rows
+
+    def parent_map(self, t: str) -> dict[str, str]:
+        """child code → parent row id (a code, or `total` for the top level)."""
+        if t not in self._parents:
+            rows = set(self.rows.get(t, ()))
+            codes = [r for r in self.rows.get(t, ()) if _CODE_RE.match(r)]
+            m: dict[str, str] = {}
+            for c in codes:
+                parent = None
+                for n in (5, 3):
+                    if len(c) > n and c[:n] in rows:
+                        parent = c[:n]
+                        break
+                if parent is None and "total" in rows:
+                    parent = "total"
+                if parent:
+                    m[c] = parent
+            self._parents[t] = m
+        return self._parents[t]
+
+    def children(self, t: str, parent: str) -> list[str]:
+        return [c for c, p in self.parent_map(t).items() if p == parent]
+
+    def parents(self, t: str) -> list[str]:
+        seen = dict.fromkeys(self.parent_map(t).values())
+        return list(seen)
+
+
+def _bindings(idx: DocIndex, ident: Identity, table: str) -> list[dict[str, str]]:
+    spaces: list[list[tuple[str, str]]] = []
+    for q in ident.for_each:
+        if q == "row":
+            rows = idx.rows[table]
+            if ident.where == "class":
+                rows = [r for r in rows if re.fullmatch(r"\d{3}", r)]
+            elif ident.where == "code":
+                rows = [r for r in rows if _CODE_RE.match(r)]
+            spaces.append([("row", r) for r in rows])
+        elif q == "parent":
+            spaces.append([("parent", p) for p in idx.parents(table)])
+        elif q == "col":
+            cols = idx.columns[table]
+            if ident.cols:
+                cols = [c for c in ident.cols if c in cols]
+            spaces.append([("col", c) for c in cols if c not in ("quantity", "unit_price", "project_budget")])
+    return [dict(combo) for combo in itertools.product(*spaces)] if spaces else [{}]
+
+
+def _sub(names: tuple[str, ...], b: dict[str, str]) -> tuple[str, ...]:
+    return tuple(b.get(n[1:], n) if n.startswith("$") else n for n in names)
+
+
+def _exists(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, ...]) -> bool:
+    """Does the table print this row and this column at all (even if the cell is blank)?"""
+    have_rows, have_cols = idx.row_sets.get(t, set()), idx.col_sets.get(t, set())
+    if not any(c in have_cols for c in cols):
+        return False
+    # a coded table lists the codes it spends on: a code it does not list is zero there
+    return any(r in have_rows or _CODE_RE.match(r) for r in rows)
+
+
+def _prefix_roots(idx: DocIndex, t: str, code: str) -> list[str]:
+    """A 类/款 code a table does not print, stood for by its top printed descendants."""
+    key = (t, code)
+    if key not in idx._roots:
+        if not _CODE_RE.match(code) or code in idx.row_sets.get(t, ()):
+            idx._roots[key] = []
+        else:
+            under = [r for r in idx.rows.get(t, ()) if _CODE_RE.match(r) and r.startswith(code) and r != code]
+            idx._roots[key] = [r for r in under if not any(r != o and r.startswith(o) for o in under)]
+    return idx._roots[key]
+
+
+def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str]
+            ) -> tuple[list[TermValue], str | None, bool]:
+    """Term → (values, reason a referenced table is missing, whether the row/column exist)."""
+    ref = term.ref
+    tables = _sub(ref.table, b) if ref.table else (table,)
+    t = next((x for x in tables if idx.has_table(x)), None)
+    if t is None:
+        return [], f"table {tables[0]} not in the document", False
+    if term.is_sum:
+        var = ref.row[0]
+        if var == "$child":
+            rows = idx.children(t, b["parent"])
+        elif var == "$class":
+            rows = [r for r in idx.rows[t] if re.fullmatch(r"\d{3}", r)]
+        elif var == "$item":
+            rows = [r for r in idx.rows[t] if r.startswith("item.")]
+        else:
+            raise ex.ExprError(f"sum over {var}")
+        out = []
+        for r in rows:
+            out.extend(_cell_terms(idx, t, (r,), _sub(ref.col, b), term.sign))
+        return out, None, bool(rows) and any(c in idx.columns[t] for c in _sub(ref.col, b))
+    rows, cols = _sub(ref.row, b), _sub(ref.col, b)
+    got = _cell_terms(idx, t, rows, cols, term.sign)
+    if not got:
+        for r in rows:
+            roots = _prefix_roots(idx, t, r)
+            if roots:
+                for root in roots:
+                    got.extend(_cell_terms(idx, t, (root,), cols, term.sign))
+                break
+    return got, None, _exists(idx, t, rows, cols)
+
+
+def _cell_terms(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, ...], sign: int) -> list[TermValue]:
+    for r in rows:
+        for c in cols:
+            cell = idx.cells.get((t, r, c))
+            if cell is not None:
+                return [TermValue(t, r, c, sign, cell.value, cell.printed, cell.unit, cell.span)]
+    return []
+
+
+def evaluate(doc: Document, catalog: tuple[Identity, ...] | None = None) -> CheckReport:
+    catalog = catalog or load_catalog()
+    idx = DocIndex(doc)
+    results: list[Result] = []
+    for ident in catalog:
+        for table in ident.tables:
+            if not idx.has_table(table):
+                continue
+            if not _columns_present(idx, ident, table):
+                results.append(Result(identity=ident.id, title=ident.title, table=table,
+                                      status="not_applicable",
+                                      reason="the table does not print these columns"))
+                continue
+            for b in _bindings(idx, ident, table):
+                results.append(_instance(idx, ident, table, b))
+    from .narrative import narrative_results
+    results.extend(narrative_results(doc, idx))
+    report = CheckReport(doc=doc.meta.source, results=results)
+    diagnose(report)
+    return report
+
+
+def _columns_present(idx: DocIndex, ident: Identity, table: str) -> bool:
+    """Both sides name at least one column this table prints (own-table literal columns only)."""
+    cols = idx.col_sets[table]
+    for side in (ident.expr.left, ident.expr.right):
+        lits = [c for term in side if term.ref.table is None
+                for c in term.ref.col if not c.startswith("$")]
+        own = [term for term in side if term.ref.table is None]
+        if own and lits and len(lits) == sum(len(t.ref.col) for t in own) and not any(c in cols for c in lits):
+            return False
+    return True
+
+
+def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str]) -> Result:
+    res = Result(ident.id, ident.title, table, "not_applicable", binding=b, op=ident.expr.op)
+    left: list[TermValue] = []
+    right: list[TermValue] = []
+    exists = {"left": False, "right": False}
+    for name, side, terms in (("left", left, ident.expr.left), ("right", right, ident.expr.right)):
+        for term in terms:
+            vals, missing, there = _expand(idx, term, table, b)
+            if missing:
+                res.status, res.reason = "insufficient_data", missing
+                return res
+            side.extend(vals)
+            exists[name] = exists[name] or there
+    for tv in right:
+        tv.coefficient = -tv.coefficient
+    res.terms = left + right
+    return settle(res, left, right, ident.severity, exists["left"], exists["right"], idx)
+
+
+def settle(res: Result, left: list[TermValue], right: list[TermValue], severity: str,
+           left_exists: bool = True, right_exists: bool = True, idx: "DocIndex | None" = None) -> Result:
+    """Decide the outcome of one instance from its present terms.
+
+    A side whose rows or columns the table does not print at all makes the check not
+    applicable; blank cells of printed rows and columns are empty, i.e. nothing to add."""
+    if not left and not right:
+        res.status, res.reason = "not_applicable", "nothing printed on either side"
+        return res
+    if not left:
+        res.status = "insufficient_data" if left_exists else "not_applicable"
+        res.reason = "left side blank" if left_exists else "the table has no such total"
+        return res
+    if not right and not right_exists:
+        res.status, res.reason = "not_applicable", "the table does not print these parts"
+        return res
+    unreadable = [t for t in res.terms if t.value is None]
+    if len(unreadable) > 1:
+        t = unreadable[0]
+        res.status = "insufficient_data"
+        res.reason = f"unreadable cells, e.g. {t.table}/{t.row}/{t.column} ({t.printed!r})"
+        return res
+    if unreadable:
+        # one unreadable number: the identity says what it should be; that is a finding
+        t = unreadable[0]
+        known = sum((x.value * x.coefficient for x in res.terms if x is not t), _ZERO)
+        res.status, res.severity = "fail", severity
+        res.reason = f"unreadable number {t.printed!r} in {t.table}/{t.row}/{t.column}"
+        res.delta = None
+        res.envelope = envelope(res.terms, idx)
+        res.diagnosis = Diagnosis(t.table, t.row, t.column, None, -known / t.coefficient, 1, t.span)
+        return res
+    lv = sum((t.value * t.coefficient for t in left), _ZERO)
+    rv = -sum((t.value * t.coefficient for t in right), _ZERO)
+    res.left, res.right = lv, rv
+    res.delta = lv - rv
+    res.envelope = envelope(res.terms, idx)
+    if res.op == "<=":
+        ok, close = lv <= rv, lv - rv <= res.envelope
+    elif res.op == ">=":
+        ok, close = lv >= rv, rv - lv <= res.envelope
+    else:
+        ok, close = res.delta == 0, abs(res.delta) <= res.envelope
+    if ok:
+        res.status = "pass"
+    elif close:
+        res.status, res.severity = "rounding", "info"
+    else:
+        res.status, res.severity = "fail", severity
+    return res

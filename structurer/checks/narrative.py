@@ -1,0 +1,113 @@
+"""Table ↔ narrative checks: restated amounts equal the tables after unit conversion, and stated
+shares equal the shares recomputed from the tables, each within its printed precision."""
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..model import Document, NarrativeFact
+from . import expr as ex
+from .model import Result, TermValue
+
+MAP_PATH = Path(__file__).with_name("narrative.yaml")
+
+
+@lru_cache(maxsize=2)
+def load_map(path: str = str(MAP_PATH)) -> tuple[dict[str, ex.Ref], dict[str, str]]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    amounts = {k: ex._ref(v) for k, v in (data.get("amounts") or {}).items()}
+    return amounts, dict(data.get("shares") or {})
+
+
+def _lookup(key: str, table: dict) -> tuple[object, dict[str, str]] | None:
+    if key in table:
+        return table[key], {}
+    m = re.fullmatch(r"(.+)\.(\d{3})(\.budget)?", key)
+    if m:
+        generic = f"{m.group(1)}.$code{m.group(3) or ''}"
+        if generic in table:
+            return table[generic], {"code": m.group(2)}
+    return None
+
+
+def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
+    from .engine import _cell_terms, _sub
+
+    for t in _sub(ref.table, b):
+        if idx.has_table(t):
+            got = _cell_terms(idx, t, _sub(ref.row, b), _sub(ref.col, b), 1)
+            return got[0] if got else None
+    return None
+
+
+def _percent_half_ulp(printed: str) -> Decimal:
+    m = re.search(r"\.(\d+)", printed)
+    return Decimal(5).scaleb(-((len(m.group(1)) if m else 0) + 1))
+
+
+def _fact_term(f: NarrativeFact, coef: int) -> TermValue:
+    return TermValue("narrative", f.key, f"{f.kind}@{f.span.line_start}", coef, f.value,
+                     f.printed, f.unit, f.span, "narrative")
+
+
+def narrative_results(doc: Document, idx) -> list[Result]:
+    from .engine import half_ulp, settle
+
+    amounts, shares = load_map()
+    out: list[Result] = []
+    for f in doc.narrative:
+        if f.kind == "amount":
+            hit = _lookup(f.key, amounts)
+            if hit is None:
+                continue
+            ref, b = hit
+            res = Result("narrative.amount", f"说明中的金额 = 表中数 ({f.key})", "narrative",
+                         "not_applicable", binding={"key": f.key, "line": str(f.span.line_start)})
+            cell = _cell(idx, ref, b)
+            if cell is None:
+                res.status = "insufficient_data"
+                res.reason = f"no table value for {f.key}"
+                res.terms = [_fact_term(f, 1)]
+                out.append(res)
+                continue
+            cell.coefficient = -1
+            res.terms = [_fact_term(f, 1), cell]
+            out.append(settle(res, [res.terms[0]], [cell], "error", idx=idx))
+        elif f.kind == "share":
+            hit, base = _lookup(f.key, amounts), _lookup(f.key, shares)
+            if hit is None or base is None:
+                continue
+            (ref, b), (base_key, _) = hit, base
+            base_key = str(base_key).replace("$code", b.get("code", ""))
+            base_hit = _lookup(base_key, amounts)
+            res = Result("narrative.share", f"说明中的占比 = 表中数重算 ({f.key})", "narrative",
+                         "insufficient_data", binding={"key": f.key, "line": str(f.span.line_start)})
+            part = _cell(idx, ref, b)
+            whole = _cell(idx, base_hit[0], base_hit[1]) if base_hit else None
+            if part is None or whole is None or not whole.value or part.value is None:
+                res.reason = f"no table values to recompute the share of {f.key}"
+                out.append(res)
+                continue
+            share = part.value / whole.value * 100
+            # printed share precision plus what the rounding of the two amounts can move it
+            pct = _percent_half_ulp(f.printed)
+            env = pct + share * (half_ulp(part.printed, part.unit) / part.value
+                                 + half_ulp(whole.printed, whole.unit) / whole.value) \
+                if part.value else pct
+            res.terms = [_fact_term(f, 1), part, whole]
+            res.linear = False
+            res.left, res.right = f.value, share.quantize(Decimal("0.0001"))
+            res.delta = f.value - share
+            res.envelope = env
+            if res.delta == 0:
+                res.status = "pass"
+            elif abs(res.delta) <= env:
+                res.status, res.severity = "rounding", "info"
+            else:
+                res.status, res.severity = "fail", "warning"
+            out.append(res)
+    return out
