@@ -44,7 +44,7 @@ class Layout:
         starts = self.source.line_starts
         first = bisect.bisect_right(starts, start) - 1
         last = bisect.bisect_right(starts, max(start, end - 1)) - 1
-        return Span(line_start=first + 1, line_end=last + 1, start=start, end=end)
+        return Span.model_construct(line_start=first + 1, line_end=last + 1, start=start, end=end)
 
     def span_of(self, text: NText, i: int = 0, j: int | None = None) -> Span:
         return self.span(*text.source_range(i, j))

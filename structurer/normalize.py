@@ -175,4 +175,4 @@ def join_number(cell: NText) -> NText:
 
 def compact(text: str) -> str:
     """Whitespace-free form used to match titles and header words."""
-    return re.sub(r"\s+", "", text)
+    return "".join(text.split())

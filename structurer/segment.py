@@ -199,14 +199,16 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
     text = "\n".join(ln.norm.text for ln in lines)
     head = "\n".join(ln.norm.text for ln in lines[:40])
 
-    counts = Counter(m.group(1) for m in _AGENCY_RE.finditer(re.sub(r"[ \t]", "", text)))
+    flat = re.sub(r"[ \t]", "", text)
+    # candidates come from short lines (titles, table headers); counts from the whole text
+    cands = {m.group(1) for ln in lines if 0 < len(ln.compact) <= 48
+             for m in _AGENCY_RE.finditer(ln.compact)}
+    counts = Counter({a: flat.count(a) for a in cands})
     agency = None
     if counts:
         # The name used most wins; corrupted variants (南京/南宫, 郓/郾) are rarer.
-        best = counts.most_common(1)[0][1]
-        tops = [a for a, c in counts.items() if c == best]
-        agency = min(tops, key=lambda a: (len(a), a)) if len(tops) > 1 else tops[0]
-        agency = _trim_agency(agency, counts)
+        agency = max(counts, key=lambda a: (counts[a], -len(a), a))
+        agency = _full_agency(agency, counts)
 
     code = None
     if agency:
@@ -241,12 +243,11 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
     return DocumentMeta(agency=agency, agency_code=code, year=year, kind=kind, unit=unit, scope=scope)
 
 
-def _trim_agency(name: str, counts: Counter) -> str:
-    """Prefer the shortest well-attested form when a longer one merely adds a prefix."""
-    for other, c in counts.items():
-        if other != name and name.endswith(other) and c >= counts[name]:
-            return other
-    return name
+def _full_agency(name: str, counts: Counter) -> str:
+    """A name cut at its start (a wrapped line) is a suffix of the full name: prefer the full
+    name when it accounts for most occurrences (a parent prefix printed once does not)."""
+    longer = [o for o in counts if o != name and o.endswith(name) and counts[o] * 2 >= counts[name]]
+    return max(longer, key=lambda o: (counts[o], len(o))) if longer else name
 
 
 def segment(layout: Layout) -> Segmentation:

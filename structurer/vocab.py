@@ -389,8 +389,6 @@ PERF_HEADER_ROLES: tuple[tuple[str, str], ...] = (
     (r"评\(扣\)分标准|评分标准|扣分标准|实际(值)?完成值|实际值|完成值|实际完成(情况|值)?|分值|"
      r"权重|得分|偏差度|偏差原因分析及改进措施|偏差原因.*|未完成原因.*|备注", "ignore"),
 )
-# A header line of an indicator table (space- or tab-separated, or its first cell alone).
-PERF_HEADER_RE = re.compile(r"^一级指标(二级指标|$)")
 # Title suffixes stripped from a project name, longest first.
 PERF_TITLE_SUFFIX_RE = re.compile(
     r"(项目)?(支出)?(预算)?(绩效)?(目标|自评|评价)(情况|申报|汇总)?表?$|绩效指标表?$|绩效指$")
@@ -413,5 +411,8 @@ PERF_QUALITATIVE_RE = re.compile(
     r"提升|提高|明显|显著|有效|缓解|改善|成效|及时|按时|顺利|完成|达标|合格|持续|稳定|保障|良好|"
     r"满意|较大|逐步|覆盖|零|^无|^是$|^否$|规范|合规|相关|科学|合理|完整|真实|健全|公开|推动|"
     r"加强|增强|降低|减少|优化|到位|正常|安全|可控|实现|达到|符合|准确|熟悉|节约|积极|开展")
+# Nouns that name what an indicator measures (…程度, …比例, …人数): text ending in them is an
+# indicator name or description, not a value.
+PERF_MEASURE_NOUN_RE = re.compile(r"(程度|情况|比例|比率|人数|次数|数量|时限|金额|费用|标准|率)$")
 # Lines that say a score total ends the indicator rows of a self-evaluation table.
 PERF_TOTAL_RE = re.compile(r"^(总分|合计|总计)$")

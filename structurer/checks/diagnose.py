@@ -69,16 +69,18 @@ def diagnose(report: CheckReport) -> None:
     fails = [r for r in report.results if r.status == "fail" and r.delta is not None and r.linear]
     if not fails:
         return
+    suspects = {(t.kind, t.key) for r in fails for t in r.terms}
+    suspect_rows = {(t.table, t.row) for r in fails for t in r.terms}
     by_term: dict[tuple, list[tuple[Result, TermValue]]] = defaultdict(list)
+    rows: dict[tuple[str, str], set] = defaultdict(set)  # values printed in each suspect row
     for r in report.results:
         if r.status in _EVALUATED and r.linear:
             for t in r.terms:
-                by_term[(t.kind, t.key)].append((r, t))
-    rows: dict[tuple[str, str], list[Decimal]] = defaultdict(list)  # values printed in each row
-    for r in report.results:
-        for t in r.terms:
-            if t.kind == "cell" and t.value is not None:
-                rows[(t.table, t.row)].append(t.value)
+                k = (t.kind, (t.table, t.row, t.column))
+                if k in suspects:
+                    by_term[k].append((r, t))
+                if (t.table, t.row) in suspect_rows and t.value is not None and t.kind == "cell":
+                    rows[(t.table, t.row)].add((t.column, t.value))
     candidates: list[tuple[int, int, tuple, Diagnosis, set[int]]] = []
     for key, entries in by_term.items():
         failing = [(r, t) for r, t in entries if r.status == "fail" and r.op == "="]
@@ -99,7 +101,7 @@ def diagnose(report: CheckReport) -> None:
                 fix = likely  # the original number a slip of the pen turned into the printed one
             d = Diagnosis(t0.table, t0.row, t0.column, old, fix, len(failing), t0.span)
             covered = {id(r) for r, _ in failing}
-            agrees = sum(1 for v in rows.get((t0.table, t0.row), ()) if v == fix) if fix != old else 0
+            agrees = sum(1 for _, v in rows.get((t0.table, t0.row), ()) if v == fix) if fix != old else 0
             candidates.append((len(failing), dist, -agrees, len(entries),
                                key, d, covered))
     # each failing check gets the candidate that explains the most failures; among equals, the

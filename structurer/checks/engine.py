@@ -53,6 +53,7 @@ def load_catalog(path: str = str(CATALOG_PATH)) -> tuple[Identity, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
 def _decimals(printed: str) -> int:
     m = re.search(r"\.(\d+)$", re.sub(r"\s+", "", printed).replace(",", ""))
     return len(m.group(1)) if m else 0
@@ -85,6 +86,9 @@ def envelope(terms: list[TermValue], idx: "DocIndex | None" = None) -> Decimal:
     """Σ of the rounding each non-zero printed term may carry (a printed zero is exact)."""
     total = _ZERO
     for t in terms:
+        if t.allowance is not None:
+            total += t.allowance
+            continue
         if t.value is None or t.value == 0:
             continue
         dec = idx.decimals.get(t.table) if idx is not None and t.kind == "cell" else None
@@ -121,6 +125,9 @@ class DocIndex:
             self.decimals[t.id] = _table_decimals(t)
         self._parents: dict[str, dict[str, str]] = {}
         self._roots: dict[tuple[str, str], list[str]] = {}
+        self._children: dict[tuple[str, str], list[str]] = {}
+        self._code_rows: dict[str, list[str]] = {}
+        self._exists: dict[tuple, bool] = {}
 
     def has_table(self, t: str) -> bool:
         return t in self.rows
@@ -145,11 +152,24 @@ class DocIndex:
         return self._parents[t]
 
     def children(self, t: str, parent: str) -> list[str]:
-        return [c for c, p in self.parent_map(t).items() if p == parent]
+        key = (t, parent)
+        if key not in self._children:
+            kids: dict[str, list[str]] = {}
+            for c, p in self.parent_map(t).items():
+                kids.setdefault(p, []).append(c)
+            for p, cs in kids.items():
+                self._children[(t, p)] = cs
+            self._children.setdefault(key, [])
+        return self._children[key]
 
     def parents(self, t: str) -> list[str]:
         seen = dict.fromkeys(self.parent_map(t).values())
         return list(seen)
+
+    def code_rows(self, t: str) -> list[str]:
+        if t not in self._code_rows:
+            self._code_rows[t] = [r for r in self.rows.get(t, ()) if _CODE_RE.match(r)]
+        return self._code_rows[t]
 
 
 def _bindings(idx: DocIndex, ident: Identity, table: str) -> list[dict[str, str]]:
@@ -173,16 +193,21 @@ def _bindings(idx: DocIndex, ident: Identity, table: str) -> list[dict[str, str]
 
 
 def _sub(names: tuple[str, ...], b: dict[str, str]) -> tuple[str, ...]:
-    return tuple(b.get(n[1:], n) if n.startswith("$") else n for n in names)
+    if not any(n[0] == "$" for n in names):
+        return names
+    return tuple(b.get(n[1:], n) if n[0] == "$" else n for n in names)
 
 
 def _exists(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, ...]) -> bool:
     """Does the table print this row and this column at all (even if the cell is blank)?"""
-    have_rows, have_cols = idx.row_sets.get(t, set()), idx.col_sets.get(t, set())
-    if not any(c in have_cols for c in cols):
-        return False
-    # a coded table lists the codes it spends on: a code it does not list is zero there
-    return any(r in have_rows or _CODE_RE.match(r) for r in rows)
+    key = (t, rows, cols)
+    hit = idx._exists.get(key)
+    if hit is None:
+        have_rows, have_cols = idx.row_sets.get(t, set()), idx.col_sets.get(t, set())
+        # a coded table lists the codes it spends on: a code it does not list is zero there
+        hit = any(c in have_cols for c in cols) and any(r in have_rows or _CODE_RE.match(r) for r in rows)
+        idx._exists[key] = hit
+    return hit
 
 
 def _prefix_roots(idx: DocIndex, t: str, code: str) -> list[str]:
@@ -192,7 +217,7 @@ def _prefix_roots(idx: DocIndex, t: str, code: str) -> list[str]:
         if not _CODE_RE.match(code) or code in idx.row_sets.get(t, ()):
             idx._roots[key] = []
         else:
-            under = [r for r in idx.rows.get(t, ()) if _CODE_RE.match(r) and r.startswith(code) and r != code]
+            under = [r for r in idx.code_rows(t) if r.startswith(code) and r != code]
             idx._roots[key] = [r for r in under if not any(r != o and r.startswith(o) for o in under)]
     return idx._roots[key]
 
@@ -210,7 +235,7 @@ def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str]
         if var == "$child":
             rows = idx.children(t, b["parent"])
         elif var == "$class":
-            rows = [r for r in idx.rows[t] if re.fullmatch(r"\d{3}", r)]
+            rows = [r for r in idx.code_rows(t) if len(r) == 3]
         elif var == "$item":
             rows = [r for r in idx.rows[t] if r.startswith("item.")]
         else:
@@ -232,11 +257,14 @@ def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str]
 
 
 def _cell_terms(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, ...], sign: int) -> list[TermValue]:
+    cells = idx.cells
     for r in rows:
         for c in cols:
-            cell = idx.cells.get((t, r, c))
+            cell = cells.get((t, r, c))
             if cell is not None:
-                return [TermValue(t, r, c, sign, cell.value, cell.printed, cell.unit, cell.span)]
+                v = cell.value
+                allow = _ZERO if not v else half_ulp(cell.printed, cell.unit, idx.decimals.get(t))
+                return [TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow)]
     return []
 
 
@@ -253,8 +281,9 @@ def evaluate(doc: Document, catalog: tuple[Identity, ...] | None = None) -> Chec
                                       status="not_applicable",
                                       reason="the table does not print these columns"))
                 continue
+            compiled = _compile(idx, ident, table)
             for b in _bindings(idx, ident, table):
-                results.append(_instance(idx, ident, table, b))
+                results.append(_instance(idx, ident, table, b, compiled))
     from .narrative import narrative_results
     results.extend(narrative_results(doc, idx))
     report = CheckReport(doc=doc.meta.source, results=results)
@@ -274,17 +303,60 @@ def _columns_present(idx: DocIndex, ident: Identity, table: str) -> bool:
     return True
 
 
-def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str]) -> Result:
+@dataclass(frozen=True)
+class _CTerm:
+    """A term resolved once per table: fixed table, rows and columns; variables flagged."""
+    term: ex.Term
+    table: str | None
+    missing: str | None
+    rows: tuple[str, ...]
+    cols: tuple[str, ...]
+    row_var: bool
+    col_var: bool
+
+
+def _compile(idx: DocIndex, ident: Identity, table: str) -> tuple[tuple[_CTerm, ...], tuple[_CTerm, ...]]:
+    def one(term: ex.Term) -> _CTerm:
+        ref = term.ref
+        tables = ref.table if ref.table else (table,)
+        t = next((x for x in tables if idx.has_table(x)), None)
+        missing = None if t is not None else f"table {tables[0]} not in the document"
+        return _CTerm(term, t, missing, ref.row, ref.col, any(n[0] == "$" for n in ref.row),
+                      any(n[0] == "$" for n in ref.col))
+    return tuple(one(t) for t in ident.expr.left), tuple(one(t) for t in ident.expr.right)
+
+
+def _expand_compiled(idx: DocIndex, c: _CTerm, b: dict[str, str]) -> tuple[list[TermValue], bool]:
+    if c.term.is_sum:
+        vals, _, there = _expand(idx, c.term, c.table, b)
+        return vals, there
+    rows = tuple(b.get(n[1:], n) if n[0] == "$" else n for n in c.rows) if c.row_var else c.rows
+    cols = tuple(b.get(n[1:], n) if n[0] == "$" else n for n in c.cols) if c.col_var else c.cols
+    got = _cell_terms(idx, c.table, rows, cols, c.term.sign)
+    if got:
+        return got, True
+    if not got:
+        for r in rows:
+            roots = _prefix_roots(idx, c.table, r)
+            if roots:
+                for root in roots:
+                    got.extend(_cell_terms(idx, c.table, (root,), cols, c.term.sign))
+                break
+    return got, _exists(idx, c.table, rows, cols)
+
+
+def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str], compiled=None) -> Result:
     res = Result(ident.id, ident.title, table, "not_applicable", binding=b, op=ident.expr.op)
     left: list[TermValue] = []
     right: list[TermValue] = []
     exists = {"left": False, "right": False}
-    for name, side, terms in (("left", left, ident.expr.left), ("right", right, ident.expr.right)):
-        for term in terms:
-            vals, missing, there = _expand(idx, term, table, b)
-            if missing:
-                res.status, res.reason = "insufficient_data", missing
+    compiled = compiled or _compile(idx, ident, table)
+    for name, side, terms in (("left", left, compiled[0]), ("right", right, compiled[1])):
+        for c in terms:
+            if c.missing:
+                res.status, res.reason = "insufficient_data", c.missing
                 return res
+            vals, there = _expand_compiled(idx, c, b)
             side.extend(vals)
             exists[name] = exists[name] or there
     for tv in right:

@@ -22,6 +22,7 @@ class TermValue:
     unit: str | None = None
     span: Span | None = None
     kind: str = "cell"  # cell | narrative
+    allowance: Decimal | None = None  # rounding this value may carry, in 元 (None: from printed)
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -17,10 +17,41 @@ MAP_PATH = Path(__file__).with_name("narrative.yaml")
 
 
 @lru_cache(maxsize=2)
-def load_map(path: str = str(MAP_PATH)) -> tuple[dict[str, ex.Ref], dict[str, str]]:
+def load_map(path: str = str(MAP_PATH)) -> tuple[dict[str, ex.Ref], dict[str, str], dict[str, list[str]]]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     amounts = {k: ex._ref(v) for k, v in (data.get("amounts") or {}).items()}
-    return amounts, dict(data.get("shares") or {})
+    return amounts, dict(data.get("shares") or {}), dict(data.get("change_sums") or {})
+
+
+_PARAGRAPH_LINES = 4  # parts of a change are stated within a few lines of the total
+
+
+def change_results(doc: Document) -> list[Result]:
+    """A stated change of a total equals the stated changes of its parts."""
+    from .engine import settle
+
+    _, _, sums = load_map()
+    changes = [f for f in doc.narrative if f.kind == "change" and f.unit != "%"]
+    out = []
+    for i, f in enumerate(changes):
+        parts = sums.get(f.key)
+        if not parts:
+            continue
+        found: dict[str, NarrativeFact] = {}
+        for g in changes[i + 1:]:
+            if g.span.line_start - f.span.line_end > _PARAGRAPH_LINES or g.key in sums:
+                break
+            if g.key in parts and g.key not in found:
+                found[g.key] = g
+        if len(found) < 2:
+            continue
+        res = Result("narrative.change_sum", f"说明中的增减额 = 各部分增减额之和 ({f.key})", "narrative",
+                     "not_applicable", binding={"key": f.key, "line": str(f.span.line_start)})
+        left = [_fact_term(f, 1)]
+        right = [_fact_term(g, -1) for g in found.values()]
+        res.terms = left + right
+        out.append(settle(res, left, right, "warning"))
+    return out
 
 
 def _lookup(key: str, table: dict) -> tuple[object, dict[str, str]] | None:
@@ -34,14 +65,30 @@ def _lookup(key: str, table: dict) -> tuple[object, dict[str, str]] | None:
     return None
 
 
-def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
-    from .engine import _cell_terms, _sub
+def _cells(idx, ref: ex.Ref, b: dict[str, str]) -> list[TermValue]:
+    """The table value(s) stating a reference (a 类 a table does not print: its 项 rows)."""
+    from .engine import _expand
 
-    for t in _sub(ref.table, b):
-        if idx.has_table(t):
-            got = _cell_terms(idx, t, _sub(ref.row, b), _sub(ref.col, b), 1)
-            return got[0] if got else None
-    return None
+    table = ref.table[0] if ref.table else ""
+    vals, missing, _ = _expand(idx, ex.Term(1, ref), table, b)
+    return [] if missing else vals
+
+
+def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
+    got = _cells(idx, ref, b)
+    if len(got) > 1:  # a share needs one number: add the parts up
+        total = sum((t.value for t in got if t.value is not None), Decimal(0))
+        return TermValue(got[0].table, ref.row[0], got[0].column, 1, total, None, got[0].unit, got[0].span)
+    return got[0] if got else None
+
+
+_ZERO_ENV = Decimal(0)
+
+
+def _sub_tables(ref: ex.Ref, b: dict[str, str]) -> tuple[str, ...]:
+    from .engine import _sub
+
+    return _sub(ref.table, b) if ref.table else ()
 
 
 def _percent_half_ulp(printed: str) -> Decimal:
@@ -57,8 +104,8 @@ def _fact_term(f: NarrativeFact, coef: int) -> TermValue:
 def narrative_results(doc: Document, idx) -> list[Result]:
     from .engine import half_ulp, settle
 
-    amounts, shares = load_map()
-    out: list[Result] = []
+    amounts, shares, _ = load_map()
+    out: list[Result] = change_results(doc)
     for f in doc.narrative:
         if f.kind == "amount":
             hit = _lookup(f.key, amounts)
@@ -67,16 +114,26 @@ def narrative_results(doc: Document, idx) -> list[Result]:
             ref, b = hit
             res = Result("narrative.amount", f"说明中的金额 = 表中数 ({f.key})", "narrative",
                          "not_applicable", binding={"key": f.key, "line": str(f.span.line_start)})
-            cell = _cell(idx, ref, b)
-            if cell is None:
-                res.status = "insufficient_data"
-                res.reason = f"no table value for {f.key}"
+            cells = _cells(idx, ref, b)
+            if not cells:
                 res.terms = [_fact_term(f, 1)]
+                table = next((t for t in _sub_tables(ref, b) if idx.has_table(t)), None)
+                if table is None:
+                    res.status = "insufficient_data"
+                    res.reason = f"no table in the document states {f.key}"
+                elif f.value == 0:
+                    res.status, res.reason = "pass", f"zero, and {table} leaves it blank"
+                else:
+                    res.status, res.severity = "fail", "error"
+                    res.reason = f"{table} leaves {f.key} blank"
+                    res.left, res.right, res.delta = f.value, Decimal(0), f.value
+                    res.envelope = _ZERO_ENV
                 out.append(res)
                 continue
-            cell.coefficient = -1
-            res.terms = [_fact_term(f, 1), cell]
-            out.append(settle(res, [res.terms[0]], [cell], "error", idx=idx))
+            for c in cells:
+                c.coefficient = -1
+            res.terms = [_fact_term(f, 1), *cells]
+            out.append(settle(res, [res.terms[0]], cells, "error", idx=idx))
         elif f.kind == "share":
             hit, base = _lookup(f.key, amounts), _lookup(f.key, shares)
             if hit is None or base is None:

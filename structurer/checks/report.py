@@ -21,10 +21,13 @@ def _source_line(source: SourceText | None, term) -> str:
     text = source.lines[ln - 1]
     start = term.span.start - source.line_starts[ln - 1]
     end = min(len(text), start + (term.span.end - term.span.start))
+    lo, hi = max(0, start - 30), min(len(text), end + 30)  # a window around the number
+    pre, post = ("…" if lo else ""), ("…" if hi < len(text) else "")
     if 0 <= start < end:
-        shown = escape(text[:start]) + "[reverse]" + escape(text[start:end]) + "[/reverse]" + escape(text[end:])
+        shown = pre + escape(text[lo:start]) + "[reverse]" + escape(text[start:end]) + "[/reverse]" \
+            + escape(text[end:hi]) + post
     else:
-        shown = escape(text)
+        shown = escape(text[:80])
     return f"      [dim]{ln:>5} │[/dim] {shown.replace(chr(9), '  ')}"
 
 

@@ -213,6 +213,7 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
     page_break = False
     pending: list[int] = []  # space mode: lines of a record being assembled
     blocks: list[list[tuple[NText, int]]] = [[]]  # cells mode: rows are blank-line separated
+    fields_of: dict[int, list[NText]] = {}
     for ln in section:
         if mode == "cells" and header_done:
             if not ln.raw.strip("\r\n"):
@@ -224,7 +225,7 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
                 continue
         if ln.blank:
             continue
-        fields = split(ln, mode, run)
+        fields = fields_of[ln.index] = split(ln, mode, run)
         texts = [f.text for f in fields]
         if _is_prose(texts):  # notes and their wrapped continuation lines are not rows
             grid.notes.append(ln.index)
@@ -255,11 +256,11 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
             continue
         if mode == "space":
             if pending and _starts_record(texts):
-                grid.records.append(_assemble_space(lines, pending, mode, run))
+                grid.records.append(_assemble_space(lines, pending, mode, run, fields_of))
                 pending = []
             pending.append(ln.index)
             if _closes_record(texts, len(pending) == 1):
-                grid.records.append(_assemble_space(lines, pending, mode, run))
+                grid.records.append(_assemble_space(lines, pending, mode, run, fields_of))
                 pending = []
             continue
         rec = Record([ln.index], fields)
@@ -274,7 +275,7 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
             grid.records.append(rec)
         page_break = False
     if pending:
-        grid.records.append(_assemble_space(lines, pending, mode, run))
+        grid.records.append(_assemble_space(lines, pending, mode, run, fields_of))
     grid.header_text = "".join(lines[i].compact for i in grid.header_lines)
     if mode == "cells":
         width = len(hdr.leaves(grid.header_text))
@@ -310,14 +311,20 @@ def _is_continuation(fields: list[NText], prev: Record) -> bool:
     return not any(CODE_RE.match(t) for t in texts if t)
 
 
-def _assemble_space(lines: list[Line], idxs: list[int], mode: str, run: int) -> Record:
+def _assemble_space(lines: list[Line], idxs: list[int], mode: str, run: int,
+                    fields_of: dict[int, list[NText]]) -> Record:
     """A record wrapped over several lines: keys and label text first, then the value line."""
+    def fields(i: int) -> list[NText]:
+        if i not in fields_of:
+            fields_of[i] = split(lines[i], mode, run)
+        return fields_of[i]
+
     if len(idxs) == 1:
-        return Record(idxs, split(lines[idxs[0]], mode, run))
+        return Record(idxs, list(fields(idxs[0])))
     head: list[NText] = []
     for i in idxs[:-1]:
-        head.extend(f for f in split(lines[i], mode, run) if f.text.strip())
-    last = split(lines[idxs[-1]], mode, run)
+        head.extend(f for f in fields(i) if f.text.strip())
+    last = list(fields(idxs[-1]))
     # the value line's leading text belongs to the label unless a value column follows it
     while last and last[0].text.strip() and not is_number(last[0].text) \
             and len(last) > 1 and not last[1].text.strip() == "" and not is_number(last[1].text):

@@ -77,7 +77,8 @@ class TableParser:
         except InvalidOperation:
             return Cell(column=column, value=None, printed=printed, unit=unit, span=span,
                         status="unreadable")
-        return Cell(column=column, value=_plain(value), printed=printed, unit=unit, span=span)
+        return Cell.model_construct(column=column, value=value, printed=printed, unit=unit, span=span,
+                                    status="ok")
 
     def rec_span(self, rec: Record):
         return self.layout.lines_span(min(rec.lines), max(rec.lines))
@@ -365,12 +366,6 @@ class TableParser:
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _plain(v: Decimal) -> Decimal:
-    """Drop a trailing exponent from scaling (6810.02 × 10000 → 68100200.00)."""
-    return v.quantize(Decimal(1)) if v == v.to_integral_value() and v.as_tuple().exponent < 0 \
-        and False else v
-
 
 def _printed(layout: Layout, f: NText) -> str:
     if f.src is None:

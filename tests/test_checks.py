@@ -1,0 +1,157 @@
+"""The identity catalog: outcomes, rounding, genuine inconsistencies, diagnosis, CLI, self-test."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+
+import pytest
+
+from conftest import EXAMPLES, SEEDS, extracted
+from structurer.checks import expr as ex
+from structurer.checks.engine import evaluate, half_ulp, load_catalog
+from structurer.ingest import read_bytes
+from structurer.pipeline import Prepared, extract_prepared
+
+
+def check_text(text: str):
+    doc = extract_prepared(Prepared(read_bytes(text.encode("utf-8"), "doc.txt")))
+    return doc, evaluate(doc)
+
+
+def mutate(name: str, line: int, old: str, new: str) -> str:
+    lines = (EXAMPLES / name).read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    return "\n".join(lines)
+
+
+def test_expression_form_parses():
+    e = ex.parse("[$row][total] = [$row][basic] + [x][$row][project|amount] - sum([$child][$col])")
+    assert e.op == "=" and len(e.left) == 1 and len(e.right) == 3
+    assert e.right[1].ref.table == ("x",) and e.right[1].ref.col == ("project", "amount")
+    assert e.right[2].is_sum and e.right[2].sign == -1
+    with pytest.raises(ex.ExprError):
+        ex.parse("[a][b] + [c][d]")
+
+
+def test_catalog_loads_and_names_known_tables():
+    cat = load_catalog()
+    assert len(cat) >= 30
+    assert {"coded.hierarchy", "summary.revenue_balance", "cross.basic_vs_general_budget"} <= {i.id for i in cat}
+
+
+def test_rounding_envelope_is_half_a_printed_unit():
+    assert half_ulp("6,810.02", "万元") == Decimal("50")  # 0.005 万元
+    assert half_ulp("341.8", "万元") == Decimal("500")
+    assert half_ulp("68100200.00", "元") == 0  # 元 tables add up exactly
+    assert half_ulp("6810.02", "万元", 2) == Decimal("50")
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_clean_seeds_have_only_genuine_findings(name):
+    report = evaluate(extracted(name))
+    findings = [(r.identity, r.binding.get("key")) for r in report.findings()]
+    # the one inconsistency the published documents contain (see test below); rounding is a note
+    expected = [("narrative.change_sum", "expenditure.grand_total")] if name.startswith("000") else []
+    assert findings == expected
+    assert not any(r.status == "fail" and r.identity.startswith(("coded", "summary", "cross"))
+                   for r in report.results)
+
+
+def test_genuine_inconsistency_000_change_parts():
+    """000 says the total rose 57.09 万元 of which basic +88.92 and project +430.88 (=519.80)."""
+    r = next(r for r in evaluate(extracted("000_ce6cab5f862a266e.txt")).findings())
+    assert r.identity == "narrative.change_sum"
+    assert r.left == Decimal("570900.00") and r.right == Decimal("5198000.00")
+    assert r.delta == Decimal("-4627100.00") and r.terms[0].span.line_start == 518
+
+
+@pytest.mark.parametrize("name,count", [("003_fd949bb5025c67e5.txt", 38), ("004_397ecf54ea00b92f.txt", 21)])
+def test_万元_documents_round_without_false_alarms(name, count):
+    report = evaluate(extracted(name))
+    notes = [r for r in report.results if r.status == "rounding"]
+    assert len(notes) == count
+    assert all(abs(r.delta) <= r.envelope and abs(r.delta) <= Decimal("300") for r in notes)
+
+
+def test_rounding_note_003_class_sum():
+    """003: Σ 类 of 本年支出合计 prints 2,076.78 against 2,076.79 (0.01 万元 尾差)."""
+    report = evaluate(extracted("003_fd949bb5025c67e5.txt"))
+    r = next(r for r in report.results if r.identity == "summary.expenditure_classes")
+    assert r.status == "rounding" and r.delta == Decimal("100.00") and r.envelope == Decimal("300")
+
+
+def test_every_status_is_reachable_and_nothing_unrun_passes():
+    doc, report = check_text(
+        "部门预算支出总表\n单位：万元\n序号\t科目编码\t科目名称\t合计\t基本支出\t项目支出\n"
+        "1\t\t合计\t10.01\t5.00\t5.00\n2\t208\t社会保障和就业支出\t6.00\t5.00\t1.00\n"
+        "3\t210\t卫生健康支出\t4.0x\t\t4.00\n"
+        "一般公共预算财政拨款支出表\n单位：万元\n科目编码\t科目名称\t合计\t基本支出\t项目支出\n"
+        "\t合计\t10.00\t5.00\t5.00\n")
+    statuses = {r.status for r in report.results}
+    assert statuses == {"pass", "fail", "rounding", "not_applicable", "insufficient_data"}
+    by = {(r.table, r.identity, r.binding.get("row"), r.binding.get("col")): r for r in report.results}
+    assert by[("expenditure", "coded.row_total", "total", None)].status == "rounding"  # 10.01 vs 10.00
+    missing = by[("general_budget_expenditure", "cross.basic_vs_general_budget", None, None)]
+    assert missing.status == "insufficient_data" and "not in the document" in missing.reason
+    unread = by[("expenditure", "coded.row_total", "210", None)]
+    assert unread.status == "fail" and unread.diagnosis.fix == Decimal("40000.00")  # 4.0x is unreadable
+    for r in report.results:
+        if r.status == "pass":
+            assert r.terms or r.reason, r.instance
+
+
+def test_diagnosis_names_the_mutated_cell_and_its_fix():
+    text = mutate("000_ce6cab5f862a266e.txt", 204, "5121070 0.00", "5121970 0.00")
+    doc, report = check_text(text)
+    fails = report.findings()
+    assert fails
+    d = max((r.diagnosis for r in fails if r.diagnosis), key=lambda d: d.explains)
+    assert (d.table, d.row, d.column) == ("expenditure", "2101202", "total")
+    assert d.fix == Decimal("51210700.00") and d.current == Decimal("51219700.00")
+    assert d.span.line_start == 204
+
+
+def test_check_command_exit_codes(tmp_path):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "structurer", "check", *map(str, args)],
+                              capture_output=True, text=True, timeout=120)
+    assert run(EXAMPLES / "003_fd949bb5025c67e5.txt").returncode == 0
+    bad = tmp_path / "mutated.txt"
+    bad.write_text(mutate("003_fd949bb5025c67e5.txt", 231, "706.10", "760.10"), encoding="utf-8")
+    r = run(bad, "--format", "json")
+    assert r.returncode == 1
+    data = json.loads(r.stdout)
+    assert data["counts"]["fail"] >= 2
+    r = run(bad)
+    assert "likely wrong" in r.stdout and "expenditure/208/total" in r.stdout
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    r = run(empty)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_selftest_small_sample():
+    from structurer.checks.selftest import run_selftest
+    from structurer.ingest import read_source
+
+    res = run_selftest(read_source(EXAMPLES / "000_ce6cab5f862a266e.txt"), 15, 3,
+                       lambda s: extract_prepared(Prepared(s)))
+    assert len(res.mutations) == 15 and res.in_identity
+    assert res.recall >= 0.9 and res.localization >= 0.8
+
+
+@pytest.mark.slow
+def test_selftest_200_mutations_per_seed():
+    """The issue's bar: recall ≥ 0.95 for mutations in numbers taking part in an identity and
+    localization ≥ 0.85, over the four seeds with tables, 200 mutations each."""
+    from structurer.checks.selftest import run_selftest
+    from structurer.ingest import read_source
+
+    for name in [s for s in SEEDS if not s.startswith("002")]:
+        res = run_selftest(read_source(EXAMPLES / name), 200, 42, lambda s: extract_prepared(Prepared(s)))
+        print(f"{name}: effective={len(res.effective)} in_identity={len(res.in_identity)} "
+              f"recall={res.recall:.4f} localization={res.localization:.4f}")
+        assert res.recall >= 0.95 and res.localization >= 0.85, name
