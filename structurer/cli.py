@@ -258,3 +258,13 @@ def schemas(folder: Path = typer.Option(Path("schemas"), "--out", help="where to
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+# Feature packages add their own commands (each keeps its CLI next to its code).
+from .batch.commands import register as _register_batch  # noqa: E402
+from .evaluation.commands import register as _register_evaluation  # noqa: E402
+from .llm.commands import register as _register_llm  # noqa: E402
+from .repair.commands import register as _register_repair  # noqa: E402
+
+for _register in (_register_llm, _register_evaluation, _register_repair, _register_batch):
+    _register(app)

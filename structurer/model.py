@@ -111,6 +111,23 @@ class DocumentMeta(BaseModel):
     scope: Literal["department", "unit"] | None = None
 
 
+class Usage(BaseModel):
+    """What producing a document cost (LLM backends; zeros for rules)."""
+
+    requests: int = 0  # HTTP requests actually sent
+    cache_hits: int = 0
+    retries: int = 0  # transport retries (timeouts, 429, 5xx)
+    reasks: int = 0  # validation / grounding errors sent back to the model
+    failures: int = 0  # chunks that ended without a valid answer
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = 0.0
+    cost: Decimal = Decimal(0)
+
+    def add(self, other: "Usage") -> "Usage":
+        return Usage(**{k: getattr(self, k) + getattr(other, k) for k in type(self).model_fields})
+
+
 class Document(BaseModel):
     schema_version: str = SCHEMA_VERSION
     meta: DocumentMeta
@@ -119,6 +136,9 @@ class Document(BaseModel):
     narrative: list[NarrativeFact] = []
     performance: list[PerformanceTarget] = []
     backend: str = "rules"
+    model: str | None = None  # LLM model name for llm/hybrid backends
+    prompt_versions: dict[str, str] = {}  # prompt name → version+hash used
+    usage: Usage | None = None
     warnings: list[str] = []
 
     def table(self, table_id: str) -> Table | None:

@@ -34,12 +34,22 @@ def prepare(path: str | Path) -> Prepared:
     return Prepared(read_source(path))
 
 
-def extract_prepared(prep: Prepared, backend: str = "rules") -> Document:
-    if backend != "rules":
-        raise ValueError(f"unknown backend {backend!r}")
+BACKENDS = ("rules", "llm", "hybrid")
+
+
+def extract_prepared(prep: Prepared, backend: str = "rules", **llm_options) -> Document:
+    """Structure a prepared document. `llm_options` (model name, cache settings, …) go to the
+    LLM backends, implemented in structurer.llm.backend.extract_with_llm."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
     from .rules import extract_rules
-    return extract_rules(prep)
+
+    if backend == "rules":
+        return extract_rules(prep)
+    from .llm.backend import extract_with_llm
+
+    return extract_with_llm(prep, backend, **llm_options)
 
 
-def extract_file(path: str | Path, backend: str = "rules") -> Document:
-    return extract_prepared(prepare(path), backend)
+def extract_file(path: str | Path, backend: str = "rules", **llm_options) -> Document:
+    return extract_prepared(prepare(path), backend, **llm_options)
