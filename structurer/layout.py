@@ -3,26 +3,26 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from .ingest import SourceText
 from .model import Span
 from .normalize import NText, compact, normalize_line
 
 
-@dataclass
 class Line:
-    index: int  # 0-based position in the document
-    raw: str
-    norm: NText
+    """One source line: raw text, normalized text (with its source map) and compact form."""
+
+    __slots__ = ("index", "raw", "norm", "compact")
+
+    def __init__(self, index: int, raw: str, norm: NText):
+        self.index = index  # 0-based position in the document
+        self.raw = raw
+        self.norm = norm
+        self.compact = compact(norm.text)  # whitespace-free: what titles and headers match
 
     @property
     def no(self) -> int:
         return self.index + 1
-
-    @cached_property
-    def compact(self) -> str:
-        return compact(self.norm.text)
 
     @property
     def blank(self) -> bool:
@@ -44,7 +44,7 @@ class Layout:
         starts = self.source.line_starts
         first = bisect.bisect_right(starts, start) - 1
         last = bisect.bisect_right(starts, max(start, end - 1)) - 1
-        return Span.model_construct(line_start=first + 1, line_end=last + 1, start=start, end=end)
+        return Span(line_start=first + 1, line_end=last + 1, start=start, end=end)
 
     def span_of(self, text: NText, i: int = 0, j: int | None = None) -> Span:
         return self.span(*text.source_range(i, j))

@@ -86,6 +86,8 @@ class NText:
 
     def strip(self) -> "NText":
         s = self.text
+        if not s or not (s[0].isspace() or s[-1].isspace()):
+            return self
         i, j = 0, len(s)
         while i < j and s[i].isspace():
             i += 1

@@ -32,6 +32,7 @@ class Record:
     fields: list[NText]
     align: str = "left"  # left: fields start at the first column; right: end at the last
     continued: bool = False  # merged with a continuation after a page break
+    head: int = 0  # right-aligned records: leading fields that are keys and label text
 
 
 @dataclass
@@ -329,9 +330,7 @@ def _assemble_space(lines: list[Line], idxs: list[int], mode: str, run: int,
     while last and last[0].text.strip() and not is_number(last[0].text) \
             and len(last) > 1 and not last[1].text.strip() == "" and not is_number(last[1].text):
         head.append(last.pop(0))
-    rec = Record(idxs, head + last, align="right")
-    rec.head = len(head)  # type: ignore[attr-defined]
-    return rec
+    return Record(idxs, head + last, align="right", head=len(head))
 
 
 def _cells_to_records(block: list[tuple[NText, int]], width: int) -> list[Record]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from .. import vocab
 from ..layout import Layout
@@ -16,7 +16,6 @@ from .records import CODE_RE, NUM_RE, SEQ_RE, Record, build_grid
 SUMMARY_TABLES = {"revenue_expenditure_summary", "fiscal_grant_summary"}
 ITEM_TABLES = {"procurement", "project_expenditure"}
 _TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计)$")
-_AGENCYISH_RE = re.compile(r"[\u4e00-\u9fff]{3,}")
 _FUND_ROW = {"revenue.general_budget": "general_budget", "revenue.gov_fund": "gov_fund",
              "revenue.state_capital": "state_capital"}
 
@@ -67,18 +66,14 @@ class TableParser:
             return None
         span = self.layout.span_of(f)
         printed = _printed(self.layout, f)
-        num = text.replace(",", "").replace("−", "-").replace(" ", "")
         unit = "count" if count else self.unit
-        if not NUM_RE.match(text.replace(" ", "").replace("−", "-")):
+        num = text.replace(" ", "").replace("−", "-")
+        if not NUM_RE.match(num):  # never a silent zero: keep what was printed, mark it
             return Cell(column=column, value=None, printed=printed, unit=unit, span=span,
                         status="unreadable")
-        try:
-            value = Decimal(num) if count else Decimal(num) * self.factor
-        except InvalidOperation:
-            return Cell(column=column, value=None, printed=printed, unit=unit, span=span,
-                        status="unreadable")
-        return Cell.model_construct(column=column, value=value, printed=printed, unit=unit, span=span,
-                                    status="ok")
+        value = Decimal(num.replace(",", ""))
+        return Cell(column=column, value=value if count else value * self.factor, printed=printed,
+                    unit=unit, span=span)
 
     def rec_span(self, rec: Record):
         return self.layout.lines_span(min(rec.lines), max(rec.lines))
@@ -117,18 +112,17 @@ class TableParser:
         return groups + has_value
 
     # ------------------------------------------------------------------ generic rows
-    def _value_slots(self, rec: Record) -> list[tuple[int, NText]]:
+    def _value_slots(self, rec: Record, leaves) -> list[tuple[int, NText]]:
         """(leaf index, field) for every field, aligning the record to the header.
 
         Leaf -1 marks text of a wrapped record's label (placed by the caller)."""
-        n = len(self.leaves)
+        n = len(leaves)
         fields = rec.fields
         if rec.align == "right":
-            head_n = getattr(rec, "head", 0)
-            head, tail = fields[:head_n], fields[head_n:]
+            head, tail = fields[:rec.head], fields[rec.head:]
             start = n - len(tail)
             slots = [(start + k, f) for k, f in enumerate(tail) if start + k >= 0]
-            key_leaf = {p[-1]: i for i, p in reversed(list(enumerate(self.leaves)))}
+            key_leaf = {p[-1]: i for i, p in reversed(list(enumerate(leaves)))}
             for f in head:
                 t = f.text.strip()
                 if SEQ_RE.match(t) and "seq" in key_leaf:
@@ -138,7 +132,7 @@ class TableParser:
                 else:
                     slots.append((-1, f))
             return slots
-        name_leaf = next((i for i, p in enumerate(self.leaves) if p[-1] in ("name", "item")), None)
+        name_leaf = next((i for i, p in enumerate(leaves) if p[-1] in ("name", "item")), None)
         if name_leaf is None or name_leaf >= len(fields) or _is_label(fields[name_leaf].text):
             return list(enumerate(fields))
         # a label printed further right behind empty cells (indentation) drags its values
@@ -151,25 +145,29 @@ class TableParser:
                 [(i - shift, f) for i, f in enumerate(fields) if i >= k]
         return list(enumerate(fields))
 
-    def parse_rows(self) -> list[Row]:
+    def parse_rows(self, records: list[Record] | None = None, leaves=None, columns=None) -> list[Row]:
+        """Rows of a table whose records align with the header leaves (or a slice of them)."""
+        records = self.grid.records if records is None else records
+        leaves = self.leaves if leaves is None else leaves
+        columns = self.columns if columns is None else columns
         rows: list[Row] = []
         items = 0
         first_total_taken = False
-        for rec in self.grid.records:
-            slots = self._value_slots(rec)
+        for rec in records:
+            slots = self._value_slots(rec, leaves)
             keys: dict[str, list[NText]] = {}
             cells: list[Cell] = []
             suspect = None
             label = NText("")
             for leaf_i, f in slots:
-                if leaf_i < 0 or leaf_i >= len(self.leaves):
-                    if f.text.strip() and leaf_i >= len(self.leaves):
+                if leaf_i < 0 or leaf_i >= len(leaves):
+                    if f.text.strip() and leaf_i >= len(leaves):
                         suspect = "more cells than the header has columns"
                     if leaf_i < 0:
                         keys.setdefault("text", []).append(f)
                     continue
-                path = self.leaves[leaf_i]
-                col = self.columns[leaf_i]
+                path = leaves[leaf_i]
+                col = columns[leaf_i]
                 if col is None:
                     keys.setdefault(path[-1], []).append(f)
                     continue
@@ -184,7 +182,7 @@ class TableParser:
             if rec.align == "right" and texts:
                 label, extra = _split_label_numbers(texts)
                 keys.pop("name", None)
-                pb = next((i for i, c in enumerate(self.columns) if c == "project_budget"), None)
+                pb = next((i for i, c in enumerate(columns) if c == "project_budget"), None)
                 if pb is not None and extra:
                     c = self.cell("project_budget", extra[0])
                     if c:
@@ -347,21 +345,11 @@ class TableParser:
         width = starts[1] - starts[0] if len(starts) > 1 else len(self.leaves)
         rows: list[Row] = []
         for rec in self.grid.records:
-            for g, s in enumerate(starts):
+            for s in starts:
                 chunk = rec.fields[s:s + width]
-                if not any(f.text.strip() for f in chunk):
-                    continue
-                sub = Record(rec.lines, chunk)
-                saved = self.leaves, self.columns
-                self.leaves = saved[0][s:s + width]
-                self.columns = saved[1][s:s + width]
-                grid_records = self.grid.records
-                self.grid.records = [sub]
-                try:
-                    rows.extend(self.parse_rows())
-                finally:
-                    self.grid.records = grid_records
-                    self.leaves, self.columns = saved
+                if any(f.text.strip() for f in chunk):
+                    rows.extend(self.parse_rows([Record(rec.lines, chunk)], self.leaves[s:s + width],
+                                                self.columns[s:s + width]))
         return [r for r in rows if not (r.id == "total" and r.label == "")] or rows
 
 
