@@ -1,0 +1,192 @@
+"""A review session: the original document, the corrections log, and the corrected document with
+its checks, recomputed after every action. The TUI is a view of this; tests drive it directly."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from ..checks.engine import evaluate
+from ..checks.model import CheckReport, Result
+from ..ingest import SourceText
+from ..model import Document
+from ..output import document_json, write_atomic
+from .apply import Conflict, Target, Value, apply_entries, find_value, printed_for, same_value
+from .log import CorrectionLog, Entry, active
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def default_paths(path: Path) -> tuple[Path, Path]:
+    """(log, corrected document) beside what the user named: `<stem>.corrections.jsonl` and
+    `<stem>.corrected.json`."""
+    stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+    return path.with_name(f"{stem}.corrections.jsonl"), path.with_name(f"{stem}.corrected.json")
+
+
+class ActionError(ValueError):
+    """An action that cannot be taken here (no suggested fix, no such cell …): one line."""
+
+
+@dataclass
+class Finding:
+    result: Result
+    state: str  # open | kept (marked document error) | skipped
+
+    @property
+    def instance(self) -> str:
+        return self.result.instance
+
+
+class RepairSession:
+    def __init__(self, base: Document, source: SourceText | None, log_path: Path, out_path: Path):
+        self.base = base
+        self.source = source
+        self.out_path = Path(out_path)
+        self.log = CorrectionLog(log_path, base.meta.source, base.meta.sha256)
+        self.skipped: set[str] = set()
+        self.saved_at = len(self.log.entries)  # entries already reflected in a written document
+        self.doc: Document = base
+        self.report: CheckReport = CheckReport(doc=base.meta.source)
+        self.conflicts: list[Conflict] = []
+        self.recompute()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def entries(self) -> list[Entry]:
+        return self.log.entries
+
+    @property
+    def dirty(self) -> bool:
+        return len(self.log.entries) != self.saved_at
+
+    def recompute(self) -> None:
+        self.doc, self.conflicts = apply_entries(self.base, self.log.entries)
+        self.report = evaluate(self.doc)
+
+    def kept(self) -> dict[str, Entry]:
+        """Findings the reviewer marked as errors of the document itself, by instance."""
+        return {e.finding: e for e in active(self.log.entries)
+                if e.action == "document_error" and e.finding}
+
+    def findings(self) -> list[Finding]:
+        """Failing checks by severity; open ones first, then skipped, then kept as printed."""
+        kept = self.kept()
+        out = []
+        for r in self.report.findings():
+            state = "kept" if r.instance in kept else "skipped" if r.instance in self.skipped else "open"
+            out.append(Finding(r, state))
+        rank = {"open": 0, "skipped": 1, "kept": 2}
+        out.sort(key=lambda f: (SEVERITY_ORDER.get(f.result.severity, 3), rank[f.state]))
+        return out
+
+    def finding(self, instance: str) -> Result | None:
+        return next((r for r in self.report.findings() if r.instance == instance), None)
+
+    def value(self, target: Target) -> Value | None:
+        return find_value(self.doc, target)
+
+    def results_with(self, target: Target) -> list[Result]:
+        """Every evaluated check the value takes part in (failing first)."""
+        out = [r for r in self.report.results
+               if r.status in ("fail", "rounding", "pass") and any(t.key == target for t in r.terms)]
+        out.sort(key=lambda r: (r.status != "fail", r.status != "rounding"))
+        return out
+
+    # ------------------------------------------------------------------ actions
+    def _record(self, entry: Entry) -> Entry:
+        self.log.append(entry)
+        self.recompute()
+        return entry
+
+    def _value(self, target: Target) -> Value:
+        v = self.value(target)
+        if v is None:
+            raise ActionError(f"no value at {'/'.join(target)}")
+        return v
+
+    def accept_fix(self, result: Result, reason: str = "") -> Entry:
+        d = result.diagnosis
+        if d is None:
+            raise ActionError("this finding has no suggested fix (no single value explains it): edit a value")
+        target = (d.table, d.row, d.column)
+        v = self._value(target)
+        if not same_value(v.value, d.current):
+            raise ActionError(f"{v.label} changed since the checks ran")
+        why = reason or (f"suggested fix: satisfies {d.explains} failing check(s)")
+        return self._record(Entry("accept_fix", *target, old=v.value, new=d.fix, unit=v.unit,
+                                  printed_old=v.printed, printed_new=printed_for(v, d.fix),
+                                  finding=result.instance, title=result.title, reason=why))
+
+    def edit(self, target: Target, new: Decimal, reason: str = "", result: Result | None = None) -> Entry:
+        v = self._value(target)
+        if same_value(v.value, new):
+            raise ActionError(f"{v.label} already is {new}")
+        return self._record(Entry("edit", *target, old=v.value, new=new, unit=v.unit,
+                                  printed_old=v.printed, printed_new=printed_for(v, new),
+                                  finding=result.instance if result else None,
+                                  title=result.title if result else None, reason=reason))
+
+    def mark_document_error(self, result: Result, reason: str = "", target: Target | None = None) -> Entry:
+        """The document itself is wrong here: keep the value as printed, record why."""
+        if target is None:
+            d = result.diagnosis
+            if d is not None:
+                target = (d.table, d.row, d.column)
+            else:
+                first = next((t for t in result.terms if t.span is not None), None)
+                if first is None:
+                    raise ActionError("this finding names no value")
+                target = first.key
+        v = self._value(target)
+        return self._record(Entry("document_error", *target, old=v.value, new=v.value, unit=v.unit,
+                                  printed_old=v.printed, printed_new=v.printed, finding=result.instance,
+                                  title=result.title, reason=reason or "the document prints it so"))
+
+    def mark_cell_as_printed(self, target: Target, reason: str = "") -> Entry:
+        """A value confirmed as printed although a check disagrees (no finding selected)."""
+        v = self._value(target)
+        return self._record(Entry("document_error", *target, old=v.value, new=v.value, unit=v.unit,
+                                  printed_old=v.printed, printed_new=v.printed,
+                                  reason=reason or "the document prints it so"))
+
+    def note(self, text: str, target: Target | None = None, result: Result | None = None) -> Entry:
+        if not text.strip():
+            raise ActionError("an empty note")
+        kw = {}
+        if target is not None:
+            v = self._value(target)
+            kw = dict(old=v.value, unit=v.unit, printed_old=v.printed)
+        return self._record(Entry("note", *(target or (None, None, None)), finding=result.instance if result else None,
+                                  title=result.title if result else None, reason=text.strip(), **kw))
+
+    def skip(self, result: Result) -> None:
+        self.skipped.add(result.instance)
+
+    def undo(self) -> Entry | None:
+        """Take back the latest action still in force (appends an undo line); None if none."""
+        live = active(self.log.entries)
+        if not live:
+            return None
+        last = live[-1]
+        self._record(Entry("undo", undoes=last.id, reason=f"undo {last.action} {last.where}"))
+        if last.finding:
+            self.skipped.discard(last.finding)
+        return last
+
+    # ------------------------------------------------------------------ output
+    def save(self) -> Path:
+        write_atomic(self.out_path, document_json(self.doc))
+        self.saved_at = len(self.log.entries)
+        return self.out_path
+
+    def summary(self) -> str:
+        live = active(self.log.entries)
+        by: dict[str, int] = {}
+        for e in live:
+            by[e.action] = by.get(e.action, 0) + 1
+        fs = self.findings()
+        open_errors = sum(1 for f in fs if f.state != "kept" and f.result.severity == "error")
+        parts = [f"{n} {a.replace('_', ' ')}" for a, n in sorted(by.items())] or ["no corrections"]
+        return (f"{', '.join(parts)}; {len(fs)} finding(s), {open_errors} error(s) not kept as printed"
+                + (f"; {len(self.conflicts)} log entr(ies) not applicable" if self.conflicts else ""))

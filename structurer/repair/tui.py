@@ -1,0 +1,579 @@
+"""The review TUI (Textual): findings by severity with their values and source lines, the
+suggested fix, and actions that write the corrections log and re-run the checks at once; any
+table and cell can be browsed and corrected too.
+
+The app is a view of a `RepairSession`; every change goes through the session (log first,
+then recompute), so what the screen shows is always what `--apply` would produce."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
+
+from ..checks.model import Result
+from ..ingest import SourceText
+from ..model import Span
+from .apply import Target, parse_user_value
+from .session import ActionError, Finding, RepairSession
+
+_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_STATE_LABEL = {"open": "", "skipped": "skipped", "kept": "kept as printed"}
+
+
+def money(v: Decimal | None) -> str:
+    return "unreadable" if v is None else f"{v:,.2f}"
+
+
+@dataclass
+class GoldTarget:
+    """Where `--save-gold` writes, and how (the save action writes gold too)."""
+
+    folder: Path
+    overwrite: bool = False
+    reviewer: str | None = None
+
+
+# ------------------------------------------------------------------------------ rendering
+
+def source_excerpt(source: SourceText | None, span: Span | None, style: str = "reverse bold",
+                   width: int = 64, max_lines: int = 4) -> Text:
+    """The source lines of a span, the span's characters highlighted, tabs shown as `│`."""
+    out = Text()
+    if source is None or span is None or span.line_start < 1:
+        return out
+    first = span.line_start
+    last = min(span.line_end, first + max_lines - 1, len(source.lines))
+    for ln in range(first, last + 1):
+        line = source.lines[ln - 1]
+        base = source.line_starts[ln - 1]
+        a = max(0, min(len(line), span.start - base))
+        b = max(0, min(len(line), span.end - base))
+        lo, hi = (max(0, a - width // 2), min(len(line), max(b, a) + width // 2)) if b > a else (0, min(len(line), width))
+        out.append(f"{ln:>6} │ ", style="dim")
+        if lo:
+            out.append("…", style="dim")
+        for piece, st in ((line[lo:a], ""), (line[a:b], style), (line[b:hi], "")):
+            out.append(piece.replace("\t", " │ "), style=st or None)
+        if hi < len(line):
+            out.append("…", style="dim")
+        out.append("\n")
+    if span.line_end > last:
+        out.append(f"{'':>6} │ … (to line {span.line_end})\n", style="dim")
+    return out
+
+
+def finding_text(session: RepairSession, f: Finding) -> Text:
+    r = f.result
+    t = Text()
+    t.append(f"{r.severity.upper()} ", style=_SEV_STYLE.get(r.severity, ""))
+    t.append(r.title, style="bold")
+    if f.state != "open":
+        t.append(f"  [{_STATE_LABEL[f.state]}]", style="magenta")
+    t.append(f"\n{r.instance}\n", style="dim")
+    if r.delta is not None:
+        t.append(f"left {money(r.left)} {r.op} right {money(r.right)}   Δ {money(r.delta)} 元"
+                 f"   (rounding envelope ±{money(r.envelope)} 元)\n")
+    if r.reason:
+        t.append(f"{r.reason}\n", style="italic")
+    d = r.diagnosis
+    target = (d.table, d.row, d.column) if d else None
+    t.append("\n")
+    for term in r.terms:
+        sign = "+" if term.coefficient > 0 else "−"
+        is_target = term.key == target
+        t.append(f"  {sign} ", style="bold")
+        t.append("/".join(term.key), style="bold red" if is_target else "bold")
+        t.append(f" = {money(term.value)} 元", style="bold red" if is_target else "")
+        where = f", line {term.span.line_start}" if term.span else ""
+        t.append(f"   printed {term.printed!r} {term.unit or ''}{where}\n", style="dim")
+        t.append_text(source_excerpt(session.source, term.span,
+                                     "reverse bold red" if is_target else "reverse bold yellow"))
+    if session.source is None:
+        t.append("  (source text not available: pass --source FILE to see the lines)\n", style="dim")
+    t.append("\n")
+    if d is not None:
+        t.append("Suggested fix: ", style="bold green")
+        t.append(f"{d.table}/{d.row}/{d.column}  {money(d.current)} → {money(d.fix)} 元", style="bold")
+        v = session.value(target)
+        if v is not None:
+            from .apply import printed_for
+
+            t.append(f"  (printed {v.printed!r} → {printed_for(v, d.fix)!r} {v.unit})")
+        t.append(f"\n  satisfies {d.explains} failing check(s) without breaking one that holds\n", style="dim")
+    else:
+        t.append("No single value explains this finding: edit a value (e) or keep it as printed (d).\n",
+                 style="dim")
+    if f.state == "kept":
+        e = session.kept().get(r.instance)
+        if e is not None:
+            t.append(f"\nKept as printed (log entry {e.id}): {e.reason}\n", style="magenta")
+    notes = [e for e in session.entries if e.action == "note" and e.finding == r.instance]
+    for e in notes:
+        t.append(f"note {e.id}: {e.reason}\n", style="cyan")
+    return t
+
+
+def cell_text(session: RepairSession, target: Target) -> Text:
+    t = Text()
+    v = session.value(target)
+    if v is None:
+        t.append("/".join(target) + ": no value\n", style="dim")
+        return t
+    t.append("/".join(target), style="bold")
+    t.append(f" = {money(v.value)} 元   printed {v.printed!r} {v.unit}, lines "
+             f"{v.span.line_start}–{v.span.line_end}\n")
+    t.append_text(source_excerpt(session.source, v.span))
+    for r in session.results_with(target)[:6]:
+        style = {"fail": "red", "rounding": "cyan"}.get(r.status, "green")
+        t.append(f"  {r.status:<8} ", style=style)
+        t.append(f"{r.title}  ", style="")
+        t.append(f"{r.instance}\n", style="dim")
+    changes = [e for e in session.entries if e.target == target and e.action != "undo"]
+    for e in changes[-4:]:
+        t.append(f"  log {e.id}: {e.action} {e.printed_old or ''} → {e.printed_new or ''} {e.reason}\n",
+                 style="magenta")
+    return t
+
+
+# ------------------------------------------------------------------------------ dialogs
+
+class Prompt(ModalScreen[dict | None]):
+    """A small form: one Input per field; enter moves to the next field, the last submits."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    Prompt { align: center middle; }
+    Prompt > Vertical { width: 90; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
+    Prompt Label.hint { color: $text-muted; }
+    """
+
+    def __init__(self, title: str, fields: list[tuple[str, str, str]]):
+        super().__init__()
+        self.title_text = title
+        self.fields = fields  # (name, label, initial value)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, markup=False)
+            for name, label, value in self.fields:
+                yield Label(label, classes="hint", markup=False)
+                yield Input(value=value, id=f"field-{name}")
+            yield Label("enter: next / OK · esc: cancel", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one(f"#field-{self.fields[0][0]}", Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        names = [f[0] for f in self.fields]
+        here = (event.input.id or "").removeprefix("field-")
+        i = names.index(here) if here in names else len(names) - 1
+        if i + 1 < len(names):
+            self.query_one(f"#field-{names[i + 1]}", Input).focus()
+            return
+        self.dismiss({n: self.query_one(f"#field-{n}", Input).value for n in names})
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+# ------------------------------------------------------------------------------ app
+
+class RepairApp(App):
+    TITLE = "structurer repair"
+    CSS = """
+    #tabs { height: 1fr; }
+    #findings-pane, #tables-pane { height: 1fr; }
+    #findings { width: 2fr; min-width: 40; }
+    #finding-detail-scroll { width: 3fr; border-left: solid $panel; padding: 0 1; }
+    #table-list { width: 34; }
+    #cells-box { width: 1fr; }
+    #cells { height: 2fr; }
+    #cell-detail-scroll { height: 1fr; border-top: solid $panel; padding: 0 1; }
+    #status { height: 1; background: $panel; padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("a", "accept", "Accept fix"),
+        Binding("e", "edit", "Edit value"),
+        Binding("d", "doc_error", "Document error"),
+        Binding("n", "note", "Note"),
+        Binding("s", "skip", "Skip"),
+        Binding("u", "undo", "Undo"),
+        Binding("w", "save", "Save"),
+        Binding("g", "goto", "Go to row"),
+        Binding("t", "toggle_view", "Findings/Tables"),
+        Binding("q", "quit_app", "Quit"),
+    ]
+
+    def __init__(self, session: RepairSession, gold: GoldTarget | None = None):
+        super().__init__()
+        self.session = session
+        self.gold = gold
+        self._finding_keys: list[str] = []
+        self._table_index = 0
+        self._cell_targets: dict[tuple[int, int], Target] = {}
+        self._row_index: dict[str, int] = {}
+        self._quit_armed = False
+        self.last_message = ""
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(initial="findings-pane", id="tabs"):
+            with TabPane("Findings", id="findings-pane"):
+                with Horizontal():
+                    yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+                    with VerticalScroll(id="finding-detail-scroll"):
+                        yield Static(id="finding-detail")
+            with TabPane("Tables", id="tables-pane"):
+                with Horizontal():
+                    yield OptionList(id="table-list", markup=False)
+                    with Vertical(id="cells-box"):
+                        yield DataTable(id="cells", cursor_type="cell")
+                        with VerticalScroll(id="cell-detail-scroll"):
+                            yield Static(id="cell-detail")
+        yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        s = self.session
+        self.title = f"repair · {s.base.meta.source or 'document'}"
+        fl = self.query_one("#findings", DataTable)
+        fl.add_columns("severity", "state", "Δ 元", "check")
+        tl = self.query_one("#table-list", OptionList)
+        for t in s.doc.tables:
+            n = sum(len(r.cells) for r in t.rows)
+            tl.add_option(f"{t.id}  ({n})")
+        self.refresh_findings()
+        if s.conflicts:
+            self.say(f"{len(s.conflicts)} log entr(ies) could not be applied: {s.conflicts[0]}", "warning")
+        elif s.entries:
+            self.say(f"resumed: {len(s.entries)} log entries from {s.log.path.name}")
+        else:
+            self.say(f"log: {s.log.path}")
+        fl.focus()
+
+    # ---------------------------------------------------------------- helpers
+    def say(self, message: str, severity: str = "information") -> None:
+        self.last_message = message
+        self.query_one("#status", Static).update(Text(message, style="red" if severity == "error" else ""))
+        if severity != "information":
+            self.notify(message, severity=severity, markup=False)
+
+    def in_tables(self) -> bool:
+        return self.query_one("#tabs", TabbedContent).active == "tables-pane"
+
+    def current_finding(self) -> Finding | None:
+        fl = self.query_one("#findings", DataTable)
+        if not self._finding_keys or fl.row_count == 0:
+            return None
+        inst = self._finding_keys[min(max(fl.cursor_row, 0), len(self._finding_keys) - 1)]
+        return next((f for f in self.session.findings() if f.instance == inst), None)
+
+    def current_cell(self) -> Target | None:
+        cells = self.query_one("#cells", DataTable)
+        c = cells.cursor_coordinate
+        return self._cell_targets.get((c.row, c.column))
+
+    def current_target(self) -> tuple[Target | None, Result | None]:
+        """The value the next action is about: the selected cell (tables view), or the finding's
+        suggested cell / first named value (findings view)."""
+        if self.in_tables():
+            return self.current_cell(), None
+        f = self.current_finding()
+        if f is None:
+            return None, None
+        d = f.result.diagnosis
+        if d is not None:
+            return (d.table, d.row, d.column), f.result
+        term = next((t for t in f.result.terms if t.span is not None), None)
+        return (term.key if term else None), f.result
+
+    # ---------------------------------------------------------------- refresh
+    def refresh_findings(self, keep: str | None = None) -> None:
+        fl = self.query_one("#findings", DataTable)
+        old_row = fl.cursor_row
+        keep = keep or (self._finding_keys[old_row] if 0 <= old_row < len(self._finding_keys) else None)
+        fl.clear()
+        fs = self.session.findings()
+        self._finding_keys = [f.instance for f in fs]
+        for f in fs:
+            r = f.result
+            fl.add_row(Text(r.severity, style=_SEV_STYLE.get(r.severity, "")),
+                       Text(_STATE_LABEL[f.state], style="magenta"),
+                       Text(money(r.delta) if r.delta is not None else "", justify="right"),
+                       Text(r.instance), key=r.instance)  # Text: an instance's [..] is not markup
+        if fs:
+            row = self._finding_keys.index(keep) if keep in self._finding_keys else min(max(old_row, 0), len(fs) - 1)
+            fl.move_cursor(row=row)
+        self.update_finding_detail()
+        self.sub_title = self.session.summary()
+        if self.in_tables():
+            self.load_table(self._table_index, keep_cursor=True)
+
+    def update_finding_detail(self) -> None:
+        f = self.current_finding()
+        detail = self.query_one("#finding-detail", Static)
+        if f is None:
+            counts = self.session.report.counts()
+            detail.update(Text("No failing check. " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+                               + "\nPress w to save, t to browse the tables.", style="green"))
+        else:
+            detail.update(finding_text(self.session, f))
+
+    def load_table(self, index: int, keep_cursor: bool = False) -> None:
+        doc = self.session.doc
+        if not doc.tables:
+            return
+        index = max(0, min(index, len(doc.tables) - 1))
+        self._table_index = index
+        t = doc.tables[index]
+        cells = self.query_one("#cells", DataTable)
+        cursor = cells.cursor_coordinate
+        cells.clear(columns=True)
+        cols = list(dict.fromkeys([c for c in t.columns if any(r.cell(c) for r in t.rows)]
+                                  + [c.column for r in t.rows for c in r.cells]))
+        cells.add_columns("row", "label", *cols)
+        self._cell_targets, self._row_index = {}, {}
+        failing = {tv.key for r in self.session.report.findings() for tv in r.terms}
+        for i, r in enumerate(t.rows):
+            self._row_index.setdefault(r.id, i)
+            row = [Text(r.id, style="dim" if r.suspect else "bold"), Text(r.label[:18], style="dim" if r.suspect else "")]
+            for j, col in enumerate(cols):
+                c = r.cell(col)
+                if c is None:
+                    row.append("")
+                    continue
+                key = (t.id, r.id, col)
+                if not r.suspect:
+                    self._cell_targets[(i, j + 2)] = key
+                style = "dim" if r.suspect else "bold red" if key in failing else ""
+                row.append(Text(c.printed.replace("\n", "⏎"), style=style))
+            cells.add_row(*row)
+        cells.border_title = f"{t.id} · {t.title} · {t.unit}"
+        if keep_cursor:
+            cells.move_cursor(row=cursor.row, column=cursor.column)
+        self.update_cell_detail()
+
+    def update_cell_detail(self) -> None:
+        target = self.current_cell()
+        self.query_one("#cell-detail", Static).update(
+            cell_text(self.session, target) if target else Text("select a value", style="dim"))
+
+    # ---------------------------------------------------------------- events
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "findings":
+            self.update_finding_detail()
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        if event.data_table.id == "cells":
+            self.update_cell_detail()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index != self._table_index or not self._cell_targets:
+            self.load_table(event.option_index)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if self.in_tables():
+            self.load_table(self._table_index, keep_cursor=True)
+            self.query_one("#cells", DataTable).focus()
+        else:
+            self.refresh_findings()
+            self.query_one("#findings", DataTable).focus()
+
+    # ---------------------------------------------------------------- actions
+    def _do(self, fn, *args, **kw):
+        try:
+            entry = fn(*args, **kw)
+        except (ActionError, ValueError) as e:
+            self.say(str(e), "error")
+            return None
+        except OSError as e:
+            self.say(f"cannot write the corrections log: {e.strerror or e}", "error")
+            return None
+        self._quit_armed = False
+        return entry
+
+    def action_accept(self) -> None:
+        if self.in_tables():
+            target = self.current_cell()
+            r = next((r for r in self.session.report.findings() if r.diagnosis is not None
+                      and (r.diagnosis.table, r.diagnosis.row, r.diagnosis.column) == target), None)
+            if r is None:
+                self.say("no suggested fix for this value (e: edit it)", "warning")
+                return
+        else:
+            f = self.current_finding()
+            if f is None:
+                self.say("no finding selected", "warning")
+                return
+            r = f.result
+        e = self._do(self.session.accept_fix, r)
+        if e is not None:
+            self.say(f"accepted fix (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元; "
+                     f"{len(self.session.findings())} finding(s) left")
+            self.refresh_findings()
+
+    def action_edit(self) -> None:
+        target, result = self.current_target()
+        if target is None:
+            self.say("no value selected", "warning")
+            return
+        v = self.session.value(target)
+        if v is None:
+            self.say(f"no value at {'/'.join(target)}", "warning")
+            return
+        from .apply import printed_for
+
+        initial = printed_for(v, v.value) if v.value is not None else ""
+        if result is not None and result.diagnosis is not None and target == (
+                result.diagnosis.table, result.diagnosis.row, result.diagnosis.column):
+            initial = printed_for(v, result.diagnosis.fix)
+
+        def done(answer: dict | None) -> None:
+            if not answer:
+                return
+            try:
+                new = parse_user_value(answer["value"], v.unit)
+            except ValueError as exc:
+                self.say(str(exc), "error")
+                return
+            e = self._do(self.session.edit, target, new, answer.get("reason", "").strip(), result)
+            if e is not None:
+                self.say(f"edited (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元")
+                self.refresh_findings()
+
+        self.push_screen(Prompt(f"Edit {'/'.join(target)} (printed {v.printed!r})",
+                                [("value", f"value as printed, in {v.unit}", initial),
+                                 ("reason", "reason (optional)", "")]), done)
+
+    def action_doc_error(self) -> None:
+        target, result = self.current_target()
+        if target is None and result is None:
+            self.say("nothing selected", "warning")
+            return
+        if self.in_tables():
+            result = next((r for r in self.session.report.findings() if any(t.key == target for t in r.terms)), None)
+
+        def done(answer: dict | None) -> None:
+            if not answer:
+                return
+            reason = answer["reason"].strip()
+            if result is not None:
+                e = self._do(self.session.mark_document_error, result, reason, target)
+            else:
+                e = self._do(self.session.mark_cell_as_printed, target, reason)
+            if e is not None:
+                self.say(f"kept as printed (log {e.id}): {e.where} — document error")
+                self.refresh_findings()
+
+        what = result.instance if result is not None else "/".join(target)
+        self.push_screen(Prompt(f"Document error: keep {what} as printed",
+                                [("reason", "why (what the document gets wrong)", "")]), done)
+
+    def action_note(self) -> None:
+        target, result = self.current_target()
+
+        def done(answer: dict | None) -> None:
+            if not answer:
+                return
+            e = self._do(self.session.note, answer["text"], target, result)
+            if e is not None:
+                self.say(f"note saved (log {e.id}) on {e.where}")
+                self.refresh_findings()
+
+        self.push_screen(Prompt(f"Note on {'/'.join(target) if target else 'the finding'}",
+                                [("text", "note", "")]), done)
+
+    def action_skip(self) -> None:
+        if self.in_tables():
+            self.query_one("#cells", DataTable).action_cursor_down()
+            return
+        f = self.current_finding()
+        if f is None:
+            return
+        self.session.skip(f.result)
+        fs = self.session.findings()
+        nxt = next((x.instance for x in fs if x.state == "open"), None)
+        self.refresh_findings(keep=nxt or f.instance)
+        self.say(f"skipped {f.instance}")
+
+    def action_undo(self) -> None:
+        e = self._do(self.session.undo)
+        if e is None:
+            if not self.last_message.startswith("nothing"):
+                self.say("nothing to undo")
+            return
+        self.say(f"undid log {e.id}: {e.action} {e.where}")
+        self.refresh_findings(keep=e.finding)
+
+    def action_save(self) -> None:
+        try:
+            path = self.session.save()
+        except OSError as e:
+            self.say(f"cannot write the corrected document: {e.strerror or e}", "error")
+            return
+        msg = f"saved {path.name} ({len(self.session.entries)} log entries in {self.session.log.path.name})"
+        if self.gold is not None:
+            from .gold_writer import GoldWriteError, save_gold
+
+            try:
+                gp = save_gold(self.session.doc, self.session.source, self.session.entries,
+                               self.session.log.path.name, self.gold.folder, self.gold.overwrite,
+                               self.gold.reviewer, len(self.session.findings()))
+            except (GoldWriteError, OSError) as e:
+                self.say(f"{msg}; {e}", "error")
+                return
+            self.gold.overwrite = True  # this session's own gold file may be rewritten
+            msg += f"; gold {gp}"
+        self.say(msg)
+
+    def action_goto(self) -> None:
+        def done(answer: dict | None) -> None:
+            if answer:
+                self.goto(answer["where"].strip())
+
+        self.push_screen(Prompt("Go to a row", [("where", "table/row, or a row id (e.g. 2101202, total)", "")]), done)
+
+    def goto(self, where: str) -> bool:
+        doc = self.session.doc
+        table_id, _, row_id = where.rpartition("/")
+        order = list(range(len(doc.tables)))
+        if table_id:
+            order = [i for i, t in enumerate(doc.tables) if t.id == table_id]
+        elif self.in_tables():
+            order.sort(key=lambda i: i != self._table_index)
+        for i in order:
+            t = doc.tables[i]
+            k = next((j for j, r in enumerate(t.rows) if r.id == row_id or r.code == row_id), None)
+            if k is not None:
+                tabs = self.query_one("#tabs", TabbedContent)
+                tabs.active = "tables-pane"
+                self.query_one("#table-list", OptionList).highlighted = i
+                self.load_table(i)
+                cells = self.query_one("#cells", DataTable)
+                cells.move_cursor(row=k, column=2)
+                cells.focus()
+                self.update_cell_detail()
+                self.say(f"{t.id}/{row_id}")
+                return True
+        self.say(f"no row {where!r}", "warning")
+        return False
+
+    def action_toggle_view(self) -> None:
+        tabs = self.query_one("#tabs", TabbedContent)
+        tabs.active = "findings-pane" if self.in_tables() else "tables-pane"
+
+    def action_quit_app(self) -> None:
+        if self.session.dirty and not self._quit_armed:
+            self._quit_armed = True
+            self.say("unsaved: the log has every change, but the corrected document is not written — "
+                     "w to save, q again to quit", "warning")
+            return
+        self.exit()

@@ -1,0 +1,221 @@
+"""The HTML report: every value's highlight holds exactly the source characters of its span, links
+resolve, nothing is loaded from outside, and the page renders in headless Chromium."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections import Counter, defaultdict
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import EXAMPLES, SEEDS, extracted
+from structurer.checks.engine import evaluate
+from structurer.cli import app
+from structurer.ingest import read_source
+from structurer.repair.html_report import render_html
+
+from test_repair import CELL, mutated_seed, session_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Page(HTMLParser):
+    """What a browser would see: ids, links, the text inside each value's highlights, the text of
+    the source block, and anything that would be fetched from elsewhere."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.ids: Counter = Counter()
+        self.links: list[str] = []
+        self.marks: dict[str, list[str]] = defaultdict(list)
+        self.mark_classes: dict[str, set[str]] = defaultdict(set)
+        self.cells_shown: dict[str, list[str]] = defaultdict(list)
+        self.source: list[str] = []
+        self.external: list[str] = []
+        self._mark: list[str] | None = None
+        self._td: str | None = None
+        self._in_source = False
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if "id" in a:
+            self.ids[a["id"]] += 1
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        for k in ("src", "srcset", "data", "poster", "action"):
+            if k in a:
+                self.external.append(f"{tag} {k}={a[k]}")
+        if tag in ("link", "iframe", "object", "embed", "img", "base"):
+            self.external.append(tag)
+        if "href" in a and not a["href"].startswith("#"):
+            self.external.append(f"href={a['href']}")
+        if "url(" in a.get("style", ""):
+            self.external.append("style url()")
+        if tag == "pre" and a.get("id") == "source":
+            self._in_source = True
+        if tag == "mark":
+            assert self._mark is None, "marks never nest"
+            self._mark = a.get("data-c", "").split()
+            for i in self._mark:
+                self.mark_classes[i].update(a.get("class", "").split())
+        if tag == "td" and a.get("id", "").startswith("t-"):
+            self._td = a["id"][2:]
+
+    def handle_endtag(self, tag):
+        if tag == "mark":
+            self._mark = None
+        elif tag == "pre":
+            self._in_source = False
+        elif tag == "td":
+            self._td = None
+
+    def handle_data(self, data):
+        if self._in_source:
+            self.source.append(data)
+        if self._mark:
+            for i in self._mark:
+                self.marks[i].append(data)
+        if self._td:
+            self.cells_shown[self._td].append(data)
+
+
+def page_of(doc, source) -> tuple[str, Page]:
+    html = render_html(doc, evaluate(doc), source)
+    return html, Page(html)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_every_highlight_is_exactly_its_span(name):
+    doc, source = extracted(name), read_source(EXAMPLES / name)
+    html, page = page_of(doc, source)
+    text = source.text
+    assert "".join(page.source) == text  # the source is all there, verbatim
+    cells = [(t, r, c) for t in doc.tables for r in t.rows for c in r.cells]
+    assert cells or doc.narrative
+    for k, (t, r, c) in enumerate(cells, 1):
+        cid = f"c{k}"
+        assert "".join(page.marks[cid]) == text[c.span.start:c.span.end], (t.id, r.id, c.column)
+        assert "".join(page.cells_shown[cid]) == c.printed, (t.id, r.id, c.column)  # the table cell it links to
+        assert page.ids[f"s-{cid}"] == 1 and f"#s-{cid}" in page.links
+    for k, f in enumerate(doc.narrative, 1):
+        nid = f"n{k}"
+        assert "".join(page.marks[nid]) == text[f.span.start:f.span.end], f.key
+        assert "".join(page.cells_shown[nid]) == f.printed
+    assert not [i for i, n in page.ids.items() if n > 1]
+    assert all(link[1:] in page.ids for link in page.links if link.startswith("#")), \
+        [link for link in page.links if link[1:] not in page.ids][:5]
+    assert not page.external, page.external
+    assert "@import" not in html and "url(" not in html.split("<script>")[0].split("<style>")[1]
+
+
+def test_findings_link_to_the_values_they_name(tmp_path):
+    src = mutated_seed(tmp_path)
+    s = session_for(src)
+    html, page = page_of(s.doc, s.source)
+    cells = [(t.id, r.id, c.column, c) for t in s.doc.tables for r in t.rows for c in r.cells]
+    k = next(i for i, (t, r, col, _) in enumerate(cells, 1) if (t, r, col) == CELL)
+    assert "diag" in page.mark_classes[f"c{k}"]  # the likely-wrong value is marked in the source
+    assert "".join(page.marks[f"c{k}"]) == "5121970 0.00"
+    findings = html.split('id="pane-findings"')[1].split('id="pane-tables"')[0]
+    assert f'href="#s-c{k}"' in findings and "likely wrong" in findings
+    for r in s.report.findings():
+        assert r.instance in findings
+    # after the fix the page has no finding left about it
+    s.accept_fix(next(f.result for f in s.findings() if f.result.severity == "error"))
+    html, page = page_of(s.doc, s.source)
+    assert "diag" not in page.mark_classes[f"c{k}"] and "2101202" not in html.split('id="pane-findings"')[1] \
+        .split('id="pane-tables"')[0]
+
+
+def test_report_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the source is looked for around the JSON and in the working folder
+    runner = CliRunner()
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / SEEDS[1], folder / SEEDS[1])
+    r = runner.invoke(app, ["extract", str(folder / SEEDS[1]), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    doc_json = tmp_path / "out" / f"{Path(SEEDS[1]).stem}.json"
+    out = tmp_path / "page.html"
+    r = runner.invoke(app, ["report", str(doc_json), "--html", str(out)])  # source found in a sibling folder
+    assert r.exit_code == 0, r.output
+    assert "cells" in r.output and out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    (folder / SEEDS[1]).unlink()
+    for args, expected in (
+        (["report", str(doc_json), "--html", str(out)], "pass --source"),
+        (["report", str(doc_json), "--html", str(out), "--source", str(EXAMPLES / SEEDS[0])], "sha256 differs"),
+        (["report", str(doc_json)], "--html"),
+        (["report", str(tmp_path / "nope.json"), "--html", str(out)], "no such file"),
+    ):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and expected in r.output and "Traceback" not in r.output, r.output
+        assert len(r.output.strip().splitlines()) == 1, r.output
+    r = runner.invoke(app, ["report", str(doc_json), "--html", str(out), "--source", str(EXAMPLES / SEEDS[1])])
+    assert r.exit_code == 0, r.output
+
+
+# ------------------------------------------------------------------------------ Chromium
+
+def chromium() -> Path:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("/usr/bin/chromium is missing in CI (.ci/run installs it)")
+        pytest.skip("headless Chromium not installed (apt-get install -y chromium)")
+    return CHROMIUM
+
+
+def run_chromium(browser: Path, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [str(browser), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
+MARK = (255, 227, 138)  # mark.v background (CSS in html_report)
+NARRATIVE = (201, 231, 255)  # mark.v.nar
+LIKELY_WRONG = (255, 138, 128)  # mark.v.diag
+HEADER = (31, 42, 68)
+
+
+def colours(png: Path, size: tuple[int, int]) -> Counter:
+    from PIL import Image
+
+    with Image.open(png) as im:
+        assert im.size == size
+        return Counter({colour: n for n, colour in im.convert("RGB").getcolors(maxcolors=1 << 24)})
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SEEDS + ["mutated"])
+def test_report_renders_in_headless_chromium(name, tmp_path):
+    browser = chromium()
+    if name == "mutated":
+        s = session_for(mutated_seed(tmp_path))
+        doc, source = s.doc, s.source
+    else:
+        doc, source = extracted(name), read_source(EXAMPLES / name)
+    html = render_html(doc, evaluate(doc), source)
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    size = (1400, 900)
+    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
+                     page.as_uri())
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    seen = colours(shot, size)
+    assert seen[HEADER] > 10000  # the inline stylesheet applied
+    assert seen[MARK] + seen[NARRATIVE] + seen[LIKELY_WRONG] > 300, "no highlighted value on screen"
+    if name == "mutated":
+        # line 204 is far below the first screen: the script scrolled the likely-wrong value into view
+        assert seen[LIKELY_WRONG] > 100
+    # the script ran to its end and indexed every highlighted value
+    r = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert r.returncode == 0, r.stderr[-2000:]
+    marked = {i for i in Page(html).marks}
+    assert f'data-ready="{len(marked)}"' in r.stdout
