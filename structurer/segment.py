@@ -233,6 +233,10 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
 
     units = Counter(s.unit for s in sections if s.kind == "table" and s.unit
                     and s.id not in ("procurement", "assets"))
+    if not units:  # no standard table: the other tables' units, else the prose's amounts
+        units = Counter(s.unit for s in sections if s.unit)
+    if not units:
+        units = Counter(re.findall(r"\d(万元|亿元|元)", text))
     unit = units.most_common(1)[0][0] if units else None
 
     scope = None

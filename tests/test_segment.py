@@ -24,7 +24,7 @@ EXPECTED = {
         performance=8),
     "002_a298566b0f87c85f.txt": dict(
         meta=dict(agency="大厂回族自治县医疗保障局", agency_code=None, year=2021, kind="budget",
-                  scope="department"),
+                  unit="万元", scope="department"),
         tables={"procurement", "assets"},
         empty={"procurement"},
         performance=23),
