@@ -114,21 +114,51 @@ def inspect(
 def extract(
     files: list[Path] = typer.Argument(..., help="documents to structure"),
     out_dir: Path = typer.Option(Path("out"), "--out", help="folder for <stem>.json"),
-    backend: str = typer.Option("rules", "--backend", help="rules (more backends: llm, hybrid)"),
+    backend: str = typer.Option("rules", "--backend", help="rules | llm | hybrid (rules first, the model "
+                                "where they fail)"),
+    model: Optional[str] = typer.Option(None, "--model", help="llm/hybrid: a model named in structurer.toml, "
+                                        "or a model id on OPENAI_BASE_URL"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="llm/hybrid: neither read nor write cache/"),
+    cache_only: bool = typer.Option(False, "--cache-only", help="llm/hybrid: replay cache/ only; a miss "
+                                    "is an error"),
+    config: Optional[Path] = typer.Option(None, "--config", help="llm/hybrid: structurer.toml to use"),
 ) -> None:
     """Structure documents into DIR/<stem>.json (one document model per input)."""
+    from .pipeline import BACKENDS, extract_prepared
+
+    if backend not in BACKENDS:
+        fail("--backend", f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
+        raise typer.Exit(2)
+    llm_options: dict = {}
+    ledger = None
+    llm_errors: tuple[type[Exception], ...] = ()
+    if backend == "rules":
+        if model or no_cache or cache_only or config:
+            fail("--backend", "--model, --no-cache, --cache-only and --config need --backend llm or hybrid")
+            raise typer.Exit(2)
+    else:
+        from .llm.accounting import RunLedger
+        from .llm.cache import CacheMiss
+        from .llm.client import LLMError
+        from .llm.config import ConfigError, load_settings
+
+        try:
+            settings = load_settings(model, config, no_cache=no_cache, cache_only=cache_only)
+            settings.model.api_key()  # a missing key is reported once, before any document
+        except ConfigError as e:
+            fail("--model", str(e))
+            raise typer.Exit(2)
+        ledger = RunLedger(settings.model.model, settings.model.prices.currency)
+        llm_options = {"settings": settings, "ledger": ledger}
+        llm_errors = (LLMError, CacheMiss, ConfigError)
     failed = 0
     for f in files:
         try:
-            doc = load_or_extract(f, backend) if f.suffix.lower() != ".json" else None
-            if doc is None:
+            if f.suffix.lower() == ".json":
                 raise UserError("already a document JSON")
-        except UserError as e:
-            fail(f, str(e))
-            failed += 1
-            continue
-        except ValueError as e:
-            fail(f, str(e))
+            doc = extract_prepared(_prepare(f), backend, **llm_options)
+        except (UserError, ValueError, *llm_errors) as e:
+            fail(f, str(e).splitlines()[0] if str(e) else type(e).__name__)
             failed += 1
             continue
         target = out_dir / f"{f.stem}.json"
@@ -136,6 +166,8 @@ def extract(
         n = sum(len(r.cells) for t in doc.tables for r in t.rows)
         warn = f", {len(doc.warnings)} warnings" if doc.warnings else ""
         err.print(f"{f.name} → {target} ({len(doc.tables)} tables, {n} cells{warn})")
+    if ledger is not None and ledger.docs:
+        ledger.render(err)
     if failed:
         raise typer.Exit(1)
 
