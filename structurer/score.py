@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from .gold import CellKey, Gold
 from .model import Document
+from .prf import PRF
 
 
 def document_cells(doc: Document) -> dict[CellKey, Decimal | None]:
@@ -21,7 +22,7 @@ def document_cells(doc: Document) -> dict[CellKey, Decimal | None]:
 
 
 @dataclass
-class CellScore:
+class CellScore(PRF):
     tp: int = 0
     fp: int = 0
     fn: int = 0
@@ -29,18 +30,6 @@ class CellScore:
     extra: list[CellKey] = field(default_factory=list)
     missing: list[CellKey] = field(default_factory=list)
 
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
 
 def score_cells(doc: Document, gold: Gold) -> CellScore:

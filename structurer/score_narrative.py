@@ -14,6 +14,7 @@ from typing import Iterable
 
 from .gold import Gold, GoldNarrative
 from .model import Document, NarrativeFact
+from .prf import PRF
 
 
 def _dimension(unit: str) -> str:
@@ -25,7 +26,7 @@ def _match_key(key: str, kind: str, value: Decimal, unit: str) -> tuple[str, str
 
 
 @dataclass
-class NarrativeScore:
+class NarrativeScore(PRF):
     doc: str = ""
     matched: list[tuple[GoldNarrative, NarrativeFact]] = field(default_factory=list)
     extra: list[NarrativeFact] = field(default_factory=list)  # extracted, not in gold
@@ -43,18 +44,6 @@ class NarrativeScore:
     def fn(self) -> int:
         return len(self.missing)
 
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def summary(self) -> str:
         return (f"{self.doc}: narrative P={self.precision:.3f} R={self.recall:.3f} "

@@ -17,6 +17,7 @@ from decimal import Decimal
 from .gold import Gold, GoldTarget
 from .model import Document, PerformanceTarget
 from .normalize import normalize_line
+from .prf import PRF
 
 # Characters kept by name normalization: CJK, Latin letters and digits.
 _NAME_DROP_RE = re.compile(r"[^0-9a-z\u3400-\u9fff]")
@@ -47,7 +48,7 @@ def indicator_key(level1: str, level2: str, level3: str, value: str) -> Indicato
 
 
 @dataclass
-class DocPerformanceScore:
+class DocPerformanceScore(PRF):
     doc: str = ""
     project_tp: int = 0
     project_fp: int = 0
@@ -77,18 +78,6 @@ class DocPerformanceScore:
     def project_recall(self) -> float:
         return self._ratio(self.project_tp, self.project_tp + self.project_fn)
 
-    @property
-    def precision(self) -> float:
-        return self._ratio(self.tp, self.tp + self.fp)
-
-    @property
-    def recall(self) -> float:
-        return self._ratio(self.tp, self.tp + self.fn)
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def summary(self) -> str:
         return (f"{self.doc}: projects P={self.project_precision:.3f} R={self.project_recall:.3f} "

@@ -26,6 +26,7 @@ from decimal import Decimal
 from .. import vocab
 from ..gold import CellKey, Gold
 from ..model import Document, Span
+from ..prf import PRF
 
 OK, WRONG, UNIT, UNREADABLE, MISSING, EXTRA, DUPLICATE = (
     "ok", "wrong", "unit", "unreadable", "missing", "extra", "duplicate")
@@ -39,25 +40,13 @@ _UNIT_RATIOS = frozenset(Decimal(a) / Decimal(b) for a in vocab.UNIT_FACTORS.val
 
 
 @dataclass
-class Counts:
+class Counts(PRF):
     """True positives, false positives, false negatives and the ratios from them."""
 
     tp: int = 0
     fp: int = 0
     fn: int = 0
 
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
 
     def add(self, other: "Counts") -> "Counts":
         self.tp += other.tp
