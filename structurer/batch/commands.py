@@ -1,8 +1,110 @@
-"""Command-line commands of this package (registered on the main app by structurer.cli)."""
+"""Command-line commands of this package (registered on the main app by structurer.cli):
+`structurer batch` and `structurer export`."""
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the app."""
+    app.command("batch")(batch)
+    app.command("export")(export)
+
+
+def batch(
+    input_dir: Path = typer.Argument(..., help="folder searched recursively for documents"),
+    out: Path = typer.Option(..., "--out", help="output folder: docs/, manifest.sqlite"),
+    backend: str = typer.Option("rules", "--backend", help="rules (llm, hybrid when available)"),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="worker processes (default: CPUs)"),
+    force: bool = typer.Option(False, "--force", help="redo documents that are already done"),
+    timeout: Optional[float] = typer.Option(
+        None, "--timeout", help="seconds one document may take before it is failed"),
+    ext: Optional[list[str]] = typer.Option(
+        None, "--ext", help="only these file types, e.g. --ext .pdf (repeatable)"),
+) -> None:
+    """Structure every document under INPUT_DIR in parallel, resumably.
+
+    Each document's JSON goes to OUT/docs/<path>.json (atomically); OUT/manifest.sqlite records
+    hash, status, one-line error, timings and findings. A rerun skips finished unchanged
+    documents and retries failed ones. Exit 0 when all succeed, 1 when any failed, 2 when the
+    batch cannot start, 130 when interrupted."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from .progress import reporter_for
+    from .runner import BatchError, BatchOptions, run_batch
+
+    console = Console(stderr=True, highlight=False)
+    out_console = Console(highlight=False, soft_wrap=True)
+    opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None)
+    try:
+        result = run_batch(opts, reporter_for(console))
+    except BatchError as exc:  # the message names the folder or option it is about
+        console.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2)
+    except KeyboardInterrupt:  # before any work started (interrupts during the run are handled there)
+        out_console.print("interrupted before any document was processed")
+        raise typer.Exit(130)
+    for note in result.notes:
+        console.print(f"[yellow]note[/yellow]: {escape(note)}")
+    c = result.counts
+    processed = c["done"] + c["failed"]
+    rate = processed / result.elapsed if result.elapsed > 0 else 0.0
+    already = c["skipped"] + c["unchanged"]
+    head = "interrupted" if not result.completed else "batch"
+    out_console.print(
+        f"{head}: {c['found']} documents in {escape(str(input_dir))} — {c['done']} done, "
+        f"{c['failed']} failed, {already} already done (unchanged); "
+        f"{result.elapsed:.1f} s, {rate:.1f} docs/s")
+    if result.gone:
+        out_console.print(f"{result.gone} documents of earlier runs are no longer in the input "
+                          f"(marked gone, not exported)")
+    out_console.print(f"manifest: {escape(str(result.manifest))} · documents: "
+                      f"{escape(str(Path(out) / 'docs'))}/")
+    if c["failed"]:
+        out_console.print(f"[red]{c['failed']} failed:[/red]")
+        for path, error in result.failures():
+            line = error if error.startswith(path) else f"{path}: {error}"
+            out_console.print(f"  {escape(line)}")
+    if not result.completed:
+        out_console.print("rerun the same command to resume (finished documents are kept)")
+        raise typer.Exit(130)
+    if c["failed"]:
+        raise typer.Exit(1)
+
+
+def export(
+    out_dir: Path = typer.Argument(..., help="a batch output folder (with manifest.sqlite)"),
+    duckdb_file: Optional[Path] = typer.Option(None, "--duckdb", help="write a DuckDB database"),
+    parquet_dir: Optional[Path] = typer.Option(None, "--parquet", help="write one Parquet file per table"),
+    csv_dir: Optional[Path] = typer.Option(None, "--csv", help="write one CSV file per table"),
+) -> None:
+    """Export a batch's finished documents as tables: documents, tables, cells, findings,
+    finding_terms, narrative_facts, performance_targets, performance_indicators.
+
+    Amounts are exact DECIMALs in 元; every value keeps its printed text, unit and source
+    lines. Re-exporting gives the same tables (each file is rebuilt and replaced atomically)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from ..cli import fail
+    from .export import ExportError, export_batch
+
+    if not (duckdb_file or parquet_dir or csv_dir):
+        fail(out_dir, "say where to export: --duckdb FILE, --parquet DIR and/or --csv DIR")
+        raise typer.Exit(2)
+    console = Console(stderr=True, highlight=False)
+    try:
+        summary = export_batch(out_dir, duckdb_file, parquet_dir, csv_dir)
+    except ExportError as exc:
+        fail(out_dir, str(exc))
+        raise typer.Exit(2)
+    counts = ", ".join(f"{n:,} {t}" for t, n in summary.rows.items())
+    console.print(f"exported {escape(counts)}")
+    for target in summary.targets:
+        console.print(f"  → {escape(str(target))}")
+    for note in summary.notes:
+        console.print(f"[yellow]note[/yellow]: {escape(note)}")

@@ -1,0 +1,198 @@
+"""Throughput and peak memory of `structurer batch` (rules backend) on generated corpora.
+
+    python3 benchmarks/bench_batch.py [--sizes 1000 2000] [--jobs 2] [--root benchmarks/corpus]
+
+For each size: generates the corpus with make_corpus.py when it is not there yet (under the
+git-ignored benchmarks/corpus/), runs `structurer batch CORPUS --out OUT --jobs N` in a fresh
+output folder as a subprocess, and samples /proc every 0.1 s for the whole process tree
+(runner, fork server, workers). Reports:
+
+- docs/s (wall): documents done / wall time of the command, start-up included;
+- docs/s (steady): from the manifest, between the first start and the last finish;
+- docs/s per core-s × jobs: documents / CPU seconds of the whole tree × jobs — what the run
+  would reach with `jobs` cores to itself (the machine may be shared: load average shown);
+- peak RSS: the runner's and the largest worker's high-water marks (VmHWM), and the peak of
+  the tree's summed RSS. Flat memory = the same peaks at both sizes;
+- the rerun (everything already done) and `structurer export --duckdb` times.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _ppid_map() -> dict[int, int]:
+    out = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat", "rb") as f:
+                    stat = f.read().rsplit(b")", 1)[1].split()
+                out[int(d)] = int(stat[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _tree(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for pid, ppid in _ppid_map().items():
+        children.setdefault(ppid, []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, ()))
+    return out
+
+
+def _status(pid: int) -> dict[str, int]:
+    vals = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                k, v = line.split(":")
+                vals[k] = int(v.split()[0])  # kB
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        stat = f.read().rsplit(b")", 1)[1].split()
+    vals["cpu"] = (int(stat[11]) + int(stat[12])) / _TICK  # utime + stime
+    return vals
+
+
+class Sampler(threading.Thread):
+    """Peak memory and CPU time of a process tree, sampled every `interval` seconds."""
+
+    def __init__(self, root: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.root, self.interval = root, interval
+        self.hwm: dict[int, int] = {}
+        self.cpu: dict[int, float] = {}
+        self.peak_sum = 0
+        self.stop_flag = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set():
+            total = 0
+            for pid in _tree(self.root):
+                try:
+                    s = _status(pid)
+                except (OSError, IndexError, ValueError):
+                    continue
+                total += s.get("VmRSS", 0)
+                self.hwm[pid] = max(self.hwm.get(pid, 0), s.get("VmHWM", 0))
+                self.cpu[pid] = max(self.cpu.get(pid, 0.0), s["cpu"])
+            self.peak_sum = max(self.peak_sum, total)
+            time.sleep(self.interval)
+
+
+def corpus(root: Path, size: int) -> Path:
+    folder = root / f"c{size}"
+    meta = folder / "corpus.json"
+    if meta.exists() and len(json.loads(meta.read_text(encoding="utf-8"))) == size:
+        return folder
+    import make_corpus
+
+    shutil.rmtree(folder, ignore_errors=True)
+    t = time.perf_counter()
+    make_corpus.generate(size, folder, log=lambda *_: None)
+    print(f"generated {size} documents in {folder} ({time.perf_counter() - t:.1f} s)")
+    return folder
+
+
+def run(size: int, root: Path, jobs: int) -> dict:
+    src = corpus(root, size)
+    out = root / f"out{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    load0 = os.getloadavg()[0]
+    cmd = [sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out), "--jobs", str(jobs)]
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    wall = time.perf_counter() - t
+    sampler.stop_flag.set()
+    sampler.join()
+    load1 = os.getloadavg()[0]
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"batch failed ({proc.returncode}): {stderr[-500:]}")
+    con = sqlite3.connect(out / "manifest.sqlite")
+    done, failed = (con.execute(f"SELECT count(*) FROM documents WHERE status='{s}'").fetchone()[0]
+                    for s in ("done", "failed"))
+    first, last = con.execute("SELECT min(started_at), max(finished_at) FROM documents").fetchone()
+    stages = con.execute("SELECT avg(prepare_ms), avg(extract_ms), avg(check_ms), avg(write_ms), "
+                         "avg(total_ms) FROM documents WHERE status='done'").fetchone()
+    con.close()
+    workers = [p for p in sampler.hwm if p != proc.pid]
+    t = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=False)
+    rerun = time.perf_counter() - t
+    db = root / f"out{size}.duckdb"
+    t = time.perf_counter()
+    ex = subprocess.Popen([sys.executable, "-m", "structurer", "export", str(out), "--duckdb", str(db)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    ex_sampler = Sampler(ex.pid)
+    ex_sampler.start()
+    _, ex_err = ex.communicate()
+    export = time.perf_counter() - t
+    ex_sampler.stop_flag.set()
+    ex_sampler.join()
+    if ex.returncode:
+        raise SystemExit(f"export failed: {ex_err[-500:]}")
+    cpu = sum(sampler.cpu.values())
+    return {
+        "size": size, "done": done, "failed": failed, "wall": wall,
+        "rate_wall": done / wall, "rate_steady": (done - 1) / (last - first),
+        "rate_cpu": done / cpu * jobs if cpu else 0.0, "cpu": cpu,
+        "runner_hwm": sampler.hwm.get(proc.pid, 0) / 1024,
+        "worker_hwm": max((sampler.hwm[p] for p in workers), default=0) / 1024,
+        "tree_peak": sampler.peak_sum / 1024, "processes": len(sampler.hwm),
+        "rerun": rerun, "export": export, "duckdb_mb": db.stat().st_size / 2**20,
+        "export_hwm": max(ex_sampler.hwm.values(), default=0) / 1024,
+        "stages_ms": [round(x, 1) for x in stages], "load": (load0, load1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1000, 2000])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--root", type=Path, default=ROOT / "benchmarks" / "corpus")
+    args = ap.parse_args()
+    rows = [run(n, args.root, args.jobs) for n in args.sizes]
+    print(f"\nstructurer batch --backend rules --jobs {args.jobs} ({os.cpu_count()} CPUs)")
+    head = (f"{'docs':>6} {'done':>6} {'failed':>6} {'wall s':>7} {'docs/s':>7} {'steady':>7} "
+            f"{'core-norm':>9} {'runner MB':>9} {'worker MB':>9} {'tree MB':>8} {'rerun s':>7} "
+            f"{'export s':>8} {'load':>10}")
+    print(head)
+    for r in rows:
+        print(f"{r['size']:>6} {r['done']:>6} {r['failed']:>6} {r['wall']:>7.1f} {r['rate_wall']:>7.1f} "
+              f"{r['rate_steady']:>7.1f} {r['rate_cpu']:>9.1f} {r['runner_hwm']:>9.0f} "
+              f"{r['worker_hwm']:>9.0f} {r['tree_peak']:>8.0f} {r['rerun']:>7.1f} {r['export']:>8.1f} "
+              f"{r['load'][0]:>4.1f}→{r['load'][1]:<4.1f}")
+    for r in rows:
+        p, e, c, w, t = r["stages_ms"]
+        print(f"{r['size']} docs: per document prepare {p} ms, extract {e} ms, check {c} ms, "
+              f"write {w} ms, total {t} ms (wall, in a worker); {r['cpu']:.0f} CPU s in "
+              f"{r['processes']} processes; export peak {r['export_hwm']:.0f} MB, DuckDB file "
+              f"{r['duckdb_mb']:.1f} MB")
+    print("docs/s: done / wall time; steady: first start → last finish; core-norm: done / CPU "
+          "seconds × jobs (the rate with the cores to itself). MB: peak resident (VmHWM); tree: "
+          "peak of the summed RSS of all batch processes.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,422 @@
+"""Run a batch: discover inputs, decide what is already done, process the rest in worker
+processes, and record every outcome in the manifest as it arrives.
+
+Design, for unattended runs over tens of thousands of files:
+- Streaming: inputs are discovered lazily and at most one task per worker is in flight, so
+  the parent's memory is flat in corpus size; results are committed one by one.
+- Workers are plain processes started from a fork server (preloaded with the extraction
+  code), one task at a time each. A worker that dies (crash, OOM kill) or exceeds
+  `timeout` fails only the document it held; it is replaced and the batch goes on. Workers
+  are replaced after `recycle_after` documents so no slow leak can grow without bound.
+- Kill safety: a document is `running` in the manifest while a worker holds it and `done`
+  only after its JSON has been renamed into place, so a batch killed at any instant
+  (SIGKILL included) leaves no partial file and no false `done`; the next run redoes exactly
+  the documents that were not finished. Workers notice a dead runner (their pipe closes)
+  and exit.
+- Skip rule: a `done` document is skipped when it was made by the same backend with the
+  prompt versions that are current now (see PromptVersions), its JSON is there, and its file is unchanged: same size and mtime, or else
+  the same SHA-256 (re-hashed by a worker; a touched but identical file is not redone).
+  Failed documents are retried; `--force` redoes everything.
+"""
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from .discovery import Input, count_inputs, iter_inputs, normalize_suffixes
+from .manifest import FILENAME, Manifest, ManifestError, connect, failures
+from .progress import Reporter
+from .worker import worker_main
+
+DOCS_DIR = "docs"
+
+
+class BatchError(Exception):
+    """The batch cannot start; str(error) is one line for the user."""
+
+
+@dataclass
+class BatchOptions:
+    input_dir: Path
+    out_dir: Path
+    backend: str = "rules"
+    jobs: int | None = None  # worker processes; default: CPUs available to this process
+    force: bool = False  # redo documents that are already done
+    timeout: float | None = None  # seconds one document may take before its worker is stopped
+    suffixes: tuple[str, ...] | None = None  # file types to take (default: every supported one)
+    recycle_after: int = 1000  # documents per worker before it is replaced
+    llm_options: dict = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    run_id: int
+    manifest: Path
+    counts: dict[str, int]
+    elapsed: float
+    completed: bool  # False when interrupted
+    gone: int = 0  # manifest documents no longer found in the input
+    notes: list[str] = field(default_factory=list)  # one-line warnings (unreadable folders…)
+
+    def failures(self) -> Iterator[tuple[str, str]]:
+        """(path relative to the input folder, one-line reason) of this run's failures."""
+        conn = connect(self.manifest, readonly=True)
+        try:
+            yield from failures(conn, self.run_id)
+        finally:
+            conn.close()
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class PromptVersions:
+    """Whether a document's recorded prompt versions are still the current ones.
+
+    A document records `{prompt name: version+hash}` for the prompts it used (none for the
+    rules backend, so rules documents are always current). For LLM documents each recorded
+    prompt is loaded again (from the prompts folder of the LLM settings) and its tag
+    compared; a prompt that cannot be loaded counts as changed, so the document is redone
+    (through the LLM cache) rather than wrongly kept."""
+
+    def __init__(self, llm_options: dict | None = None):
+        self.llm_options = llm_options or {}
+        self._tags: dict[str, str | None] = {}
+        self._folder: str | None | bool = False  # False: not looked up yet
+
+    def current(self, recorded_json: str | None) -> bool:
+        try:
+            recorded = json.loads(recorded_json or "{}")
+        except ValueError:
+            return False
+        return all(self._tag(name) == tag for name, tag in recorded.items())
+
+    def _tag(self, name: str) -> str | None:
+        if name not in self._tags:
+            try:
+                from ..llm.prompts import load_prompt
+
+                self._tags[name] = load_prompt(name, self._prompts_dir()).tag
+            except Exception:  # no such prompt (any more), or the LLM package unavailable
+                self._tags[name] = None
+        return self._tags[name]
+
+    def _prompts_dir(self) -> str | None:
+        if self._folder is False:
+            try:
+                from ..llm.backend import settings_from
+
+                self._folder = settings_from(self.llm_options).prompts_dir
+            except Exception:  # no LLM configuration: the packaged prompts
+                self._folder = None
+        return self._folder
+
+
+def output_path(out_dir: Path, rel: str) -> Path:
+    return out_dir / DOCS_DIR / (rel + ".json")
+
+
+# ---------------------------------------------------------------------------- worker pool
+
+
+def _context():
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["structurer.cli", "structurer.pipeline", "structurer.rules",
+                                    "structurer.checks.engine", "structurer.batch.worker"])
+        return ctx
+    return mp.get_context("spawn")
+
+
+class _Slot:
+    """One worker process and the task it holds."""
+
+    def __init__(self, ctx) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=worker_main, args=(child,), daemon=True)
+        self.proc.start()
+        child.close()  # the worker's end lives in the worker only: its death closes the pipe
+        self.task: dict | None = None
+        self.since = 0.0
+        self.served = 0
+
+    def send(self, task: dict) -> None:
+        self.task, self.since = task, time.monotonic()
+        self.conn.send(task)
+
+    def stop(self, grace: float = 2.0) -> None:
+        try:
+            if self.task is None:
+                self.conn.send(None)
+            else:
+                self.proc.kill()
+        except OSError:
+            pass
+        self.proc.join(grace)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join()
+        self.conn.close()
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+
+def _death(slot: _Slot) -> str:
+    slot.proc.join(2)  # its pipe closed first; let the process be reaped for its exit status
+    code = slot.proc.exitcode
+    if code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        how = f"killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
+    else:
+        how = f"exit code {code}" if code is not None else "no exit status"
+    return f"worker process died while processing this document ({how})"
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+class _Stop(Exception):
+    pass
+
+
+def _plan(opts: BatchOptions, in_dir: Path, out_dir: Path, manifest: Manifest, run_id: int,
+          prompts: PromptVersions, notes: list[str]) -> Iterator[tuple[str, Input, dict | None]]:
+    """("skip", input, None) for finished unchanged documents, else ("task", input, task)."""
+    for inp in iter_inputs(in_dir, opts.suffixes, exclude=[out_dir], on_error=notes.append):
+        out = output_path(out_dir, inp.rel)
+        entry = None if opts.force else manifest.get(inp.rel)
+        known = None
+        if (entry is not None and entry.status == "done" and entry.backend == opts.backend
+                and prompts.current(entry.prompt_versions)
+                and entry.output is not None and out.exists()):
+            if entry.size == inp.size and entry.mtime_ns == inp.mtime_ns:
+                manifest.mark_seen(inp.rel, run_id)
+                yield "skip", inp, None
+                continue
+            known = entry.sha256
+        yield "task", inp, {"rel": inp.rel, "path": str(inp.path), "output": str(out),
+                            "backend": opts.backend, "known_sha256": known,
+                            "llm_options": opts.llm_options}
+
+
+def _sweep_temporaries(folder: Path) -> None:
+    """Remove temporary files a killed worker may have left (never a finished JSON)."""
+    if not folder.is_dir():
+        return
+    for dirpath, _, files in os.walk(folder):
+        for f in files:
+            if f.startswith(".") and f.endswith(".tmp"):
+                try:
+                    os.unlink(os.path.join(dirpath, f))
+                except OSError:
+                    pass
+
+
+def _lock(out_dir: Path):
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        return None
+    f = open(out_dir / ".batch.lock", "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        raise BatchError(f"another batch is running on {out_dir}")
+    return f
+
+
+def run_batch(opts: BatchOptions, reporter: Reporter | None = None) -> BatchResult:
+    reporter = reporter or Reporter()
+    in_dir = Path(opts.input_dir).resolve()
+    out_dir = Path(opts.out_dir).resolve()
+    if not in_dir.exists():
+        raise BatchError(f"{opts.input_dir}: no such folder")
+    if not in_dir.is_dir():
+        raise BatchError(f"{opts.input_dir}: not a folder")
+    if out_dir == in_dir:
+        raise BatchError("the output folder must not be the input folder")
+    try:
+        opts.suffixes = normalize_suffixes(opts.suffixes)
+    except ValueError as exc:
+        raise BatchError(str(exc)) from exc
+    from ..pipeline import BACKENDS
+
+    if opts.backend not in BACKENDS:
+        raise BatchError(f"unknown backend {opts.backend!r} (choose from {', '.join(BACKENDS)})")
+    jobs = default_jobs() if opts.jobs is None else opts.jobs
+    if jobs < 1:
+        raise BatchError("--jobs must be at least 1")
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BatchError(f"cannot create {opts.out_dir}: {exc.strerror or exc}") from exc
+    lock = _lock(out_dir)
+    try:
+        try:
+            manifest = Manifest(out_dir / FILENAME)
+        except (ManifestError, OSError) as exc:
+            raise BatchError(str(exc)) from exc
+        try:
+            return _run(opts, in_dir, out_dir, jobs, manifest, reporter)
+        finally:
+            manifest.close()
+    finally:
+        if lock is not None:
+            lock.close()
+
+
+def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: Manifest,
+         reporter: Reporter) -> BatchResult:
+    notes: list[str] = []
+    previous = manifest.get_meta("input_dir")
+    if previous is not None and previous != str(in_dir):
+        notes.append(f"this output folder was last filled from {previous}; documents are matched "
+                     f"by their path relative to the input folder")
+    manifest.set_meta("input_dir", str(in_dir))
+    _sweep_temporaries(out_dir / DOCS_DIR)
+    total = count_inputs(in_dir, opts.suffixes, exclude=[out_dir])
+    run_id = manifest.start_run(str(in_dir), opts.backend, jobs)
+    unreadable: list[str] = []
+    plan = _plan(opts, in_dir, out_dir, manifest, run_id, PromptVersions(opts.llm_options), unreadable)
+    stats = reporter.stats
+    t0 = time.monotonic()
+
+    def on_term(signum, frame):  # SIGTERM: stop like Ctrl-C (finished work stays recorded)
+        raise _Stop()
+
+    old_term = None
+    if hasattr(signal, "SIGTERM") and _main_thread():
+        old_term = signal.signal(signal.SIGTERM, on_term)
+    ctx = _context()
+    slots: list[_Slot] = []
+    completed = False
+    reporter.start(total)
+    try:
+        slots = [_Slot(ctx) for _ in range(min(jobs, max(total, 1)))]
+        exhausted = False
+        while True:
+            for i, slot in enumerate(slots):  # keep every worker busy
+                while slot.task is None and not exhausted:
+                    step = next(plan, None)
+                    if step is None:
+                        exhausted = True
+                        break
+                    kind, inp, task = step
+                    if kind == "skip":
+                        reporter.update("skipped")
+                        continue
+                    if slot.served >= opts.recycle_after:
+                        slot.stop()
+                        slot = slots[i] = _Slot(ctx)
+                    manifest.mark_running(inp.rel, run_id, opts.backend,
+                                          attempt=task["known_sha256"] is None)
+                    try:
+                        slot.send(task)
+                    except OSError:  # the idle worker is gone: not the document's fault
+                        slot.kill()
+                        slot = slots[i] = _Slot(ctx)
+                        slot.send(task)
+            busy = [s for s in slots if s.task is not None]
+            if not busy:
+                break
+            pause = 0.25
+            if opts.timeout is not None:  # wake up at the first deadline
+                now = time.monotonic()
+                pause = max(0.0, min(pause, min(s.since + opts.timeout - now for s in busy)))
+            ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=pause))
+            now = time.monotonic()
+            for i, slot in enumerate(slots):
+                if slot.task is None:
+                    continue
+                result = None
+                if slot.conn in ready or slot.proc.sentinel in ready:
+                    try:
+                        if slot.conn.poll():
+                            result = slot.conn.recv()
+                    except (EOFError, OSError):
+                        result = None
+                    if result is None:
+                        _record_failure(manifest, opts, out_dir, slot.task, _death(slot), reporter)
+                        slot.kill()
+                        slots[i] = _Slot(ctx)
+                        continue
+                elif opts.timeout is not None and now - slot.since > opts.timeout:
+                    _record_failure(manifest, opts, out_dir, slot.task,
+                                    f"timed out after {opts.timeout:g} s (worker stopped)", reporter)
+                    slot.kill()
+                    slots[i] = _Slot(ctx)
+                    continue
+                else:
+                    continue
+                task, slot.task = slot.task, None
+                slot.served += 1
+                _record(manifest, opts, out_dir, task, result, reporter)
+            reporter.tick()
+        completed = True
+    except (KeyboardInterrupt, _Stop):
+        completed = False
+    finally:
+        for slot in slots:
+            slot.stop()
+        reporter.stop()
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+    notes.extend(unreadable)
+    # Documents not found this time are gone, unless part of the input could not be listed.
+    gone = manifest.mark_gone(run_id) if completed and not unreadable else 0
+    manifest.finish_run(run_id, stats.counts(), completed)
+    return BatchResult(run_id, manifest.path, stats.counts(), time.monotonic() - t0, completed,
+                       gone, notes)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _record(manifest: Manifest, opts: BatchOptions, out_dir: Path, task: dict, result: dict,
+            reporter: Reporter) -> None:
+    rel = task["rel"]
+    status = result.get("status")
+    if status == "done":
+        result["output"] = Path(task["output"]).relative_to(out_dir).as_posix()
+        manifest.record_done(rel, opts.backend, result.get("prompt_versions") or {}, result,
+                             result.get("checks") or {}, result.get("finding_rows") or [],
+                             count_attempt=task["known_sha256"] is not None)
+        reporter.update("done", result)
+    elif status == "unchanged":
+        manifest.record_unchanged(rel, result["size"], result["mtime_ns"])
+        reporter.update("unchanged")
+    else:
+        _record_failure(manifest, opts, out_dir, task, result.get("error") or "failed", reporter, result)
+
+
+def _record_failure(manifest: Manifest, opts: BatchOptions, out_dir: Path, task: dict, error: str,
+                    reporter: Reporter, result: dict | None = None) -> None:
+    manifest.record_failed(task["rel"], opts.backend, error, result or {},
+                           count_attempt=task["known_sha256"] is not None)
+    try:  # a JSON from an earlier success no longer describes this input
+        Path(task["output"]).unlink()
+    except OSError:
+        pass
+    reporter.update("failed", result)
+

@@ -1,0 +1,163 @@
+"""One document, start to finish, inside a worker process: read → structure → check → write.
+
+`process(task)` never raises: every outcome is a small, picklable result dict that the
+runner turns into one manifest transaction. The document itself never leaves the worker;
+only counts, timings and the failed checks travel back, so the parent's memory does not
+depend on document size or count.
+"""
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from ..ingest import IngestError, one_line
+
+_FINDING_DECIMALS = Decimal("1e-10")  # shares are ratios: their recomputed values do not terminate
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def one_line_error(message: str, path: str, rel: str) -> str:
+    """A single line, naming the input by its path relative to the batch's input folder."""
+    text = " ".join(message.replace(path, rel).split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _dec(v: Decimal | None) -> str | None:
+    if v is None:
+        return None
+    return format(v.quantize(_FINDING_DECIMALS) if v.as_tuple().exponent < -10 else v, "f")
+
+
+def finding_row(r) -> dict:
+    """A failed check as the manifest's `findings` row (decimals as exact text)."""
+    d = r.diagnosis
+    located = d.span if d is not None and d.span is not None else next(
+        (t.span for t in r.terms if t.span is not None), None)
+    terms = [{"table": t.table, "row": t.row, "column": t.column, "coefficient": t.coefficient,
+              "value": _dec(t.value), "printed": t.printed, "unit": t.unit, "kind": t.kind,
+              "line_start": t.span.line_start if t.span else None,
+              "line_end": t.span.line_end if t.span else None} for t in r.terms]
+    return {
+        "identity": r.identity, "title": r.title, "table_id": r.table, "instance": r.instance,
+        "severity": r.severity, "reason": r.reason, "op": r.op,
+        "left_value": _dec(r.left), "right_value": _dec(r.right), "delta": _dec(r.delta),
+        "envelope": _dec(r.envelope),
+        "binding": json.dumps(r.binding, sort_keys=True, ensure_ascii=False),
+        "terms": json.dumps(terms, ensure_ascii=False),
+        "diag_table": d.table if d else None, "diag_row": d.row if d else None,
+        "diag_column": d.column if d else None, "diag_current": _dec(d.current) if d else None,
+        "diag_fix": _dec(d.fix) if d else None, "diag_explains": d.explains if d else None,
+        "line_start": located.line_start if located else None,
+        "line_end": located.line_end if located else None,
+    }
+
+
+def process(task: dict) -> dict:
+    """Structure one input. `task`: rel, path, output (absolute JSON path), backend,
+    known_sha256 (skip when the bytes still hash to it), llm_options."""
+    from ..checks.engine import evaluate
+    from ..cli import UserError, _prepare
+    from ..output import document_json, write_atomic
+    from ..pipeline import extract_prepared
+
+    rel, path = task["rel"], Path(task["path"])
+    t0 = time.perf_counter()
+    res: dict = {"rel": rel, "started_at": time.time()}
+
+    def lap(key: str, since: float) -> float:
+        now = time.perf_counter()
+        res[key] = round((now - since) * 1000, 3)
+        return now
+
+    try:
+        st = path.stat()
+        res["size"], res["mtime_ns"] = st.st_size, st.st_mtime_ns
+        known = task.get("known_sha256")
+        if known and sha256_file(path) == known:
+            res["status"] = "unchanged"
+            return res
+        prep = _prepare(path)
+        res["sha256"] = prep.source.sha256
+        t = lap("prepare_ms", t0)
+        doc = extract_prepared(prep, task["backend"], **(task.get("llm_options") or {}))
+        t = lap("extract_ms", t)
+        report = evaluate(doc)
+        t = lap("check_ms", t)
+        text = document_json(doc)
+        try:
+            write_atomic(task["output"], text)
+        except OSError as exc:
+            return _failed(res, f"cannot write {task['output']}: {exc.strerror or exc}", t0, path)
+        lap("write_ms", t)
+    except (UserError, IngestError, OSError) as exc:
+        msg = str(exc) if not isinstance(exc, OSError) else f"cannot read {path}: {exc.strerror or exc}"
+        return _failed(res, one_line_error(msg, str(path), rel), t0, path)
+    except Exception as exc:  # a bug or a pathological input: this document fails, the batch goes on
+        return _failed(res, one_line_error(f"internal error ({type(exc).__name__}): {one_line(exc)}",
+                                           str(path), rel), t0, path)
+    fails = report.findings()
+    usage = doc.usage
+    res.update(
+        status="done", model=doc.model, prompt_versions=dict(doc.prompt_versions),
+        agency=doc.meta.agency, year=doc.meta.year, kind=doc.meta.kind, unit=doc.meta.unit,
+        tables=len(doc.tables), cells=sum(len(r.cells) for t in doc.tables for r in t.rows),
+        narrative_facts=len(doc.narrative), performance_targets=len(doc.performance),
+        warnings=len(doc.warnings), findings=len(fails),
+        findings_error=sum(r.severity == "error" for r in fails),
+        findings_warning=sum(r.severity == "warning" for r in fails),
+        checks=report.counts(), finding_rows=[finding_row(r) for r in fails],
+        requests=usage.requests if usage else None,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        cost=format(usage.cost, "f") if usage else None,
+    )
+    res["finished_at"] = time.time()
+    res["total_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+    return res
+
+
+def _failed(res: dict, error: str, t0: float, path: Path | None = None) -> dict:
+    if "sha256" not in res and path is not None:
+        try:  # which bytes failed (an unreadable file has no hash)
+            res["sha256"] = sha256_file(path)
+        except OSError:
+            pass
+    res.update(status="failed", error=error, finished_at=time.time(),
+               total_ms=round((time.perf_counter() - t0) * 1000, 3))
+    return res
+
+
+def worker_main(conn) -> None:
+    """Serve tasks from the runner over `conn` until told to stop or the runner is gone.
+
+    SIGINT is ignored: Ctrl-C reaches the whole process group, and the runner decides.
+    The garbage collector runs less often (and never rescans the preloaded modules): a
+    document allocates many short-lived objects, and default thresholds cost ~15% of the time;
+    memory stays bounded (a collection still runs every 100,000 net allocations)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return  # the runner died: nothing to report to
+        if task is None:
+            return
+        result = process(task)
+        try:
+            conn.send(result)
+        except (BrokenPipeError, EOFError, OSError):
+            return
