@@ -28,8 +28,11 @@ _TABLE_CUE_RE = re.compile(
     r"序号|科目|单位[:：]|合计|栏次|行次|一级指标|绩效目标|预算数|决算数|金额|公开\d+表|部门[:：]|"
     r"YS\d+|预算年度|编制部门|截止时间|项目名称|项目编码")
 _NARRATIVE_END_RE = re.compile(r"情况说明$|公开说明$|名词解释$|情况$|说明$")
+# An agency name starts where a name can start (line start, after a code, a date or
+# punctuation): a one-character county (磁县) must not swallow the 年 of "2023年磁县…".
 _AGENCY_RE = re.compile(
-    r"([\u4e00-\u9fff]{2,24}?(?:省|市|县|区|旗|州|盟)[\u4e00-\u9fff]{1,20}?"
+    r"(?:^|(?<=[\s\d:：、,，.。“”()（）《》【】])|(?<=年)|(?<=年度)|(?<=部门)|(?<=单位))"
+    r"([\u4e00-\u9fff]{1,24}?(?:省|市|县|区|旗|州|盟)[\u4e00-\u9fff]{1,20}?"
     r"(?:局|委员会|委|办公室|办|中心|院|所|厅|馆|站|队|总工会|联合会|政府|学校|医院|部)(?:本级)?)")
 _YEAR_TITLE_RE = re.compile(r"(20\d\d)\s*年\s*度?[^\n]{0,30}?(预算|决算)")
 _YEAR_FIELD_RE = re.compile(r"预算年度[:：]?\s*(20\d\d)|(20\d\d)\s*年度")
@@ -72,6 +75,8 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
         return None
     if _SENTENCE_RE.search(text) or "见下表" in text or "详见" in text:
         return None
+    if text.count("表") > 1 and "、" in text:
+        return None  # prose listing several tables (基本支出表、项目支出表), not a title
     cand = _TITLE_PREFIX_RE.sub("", text, count=1)
     if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):
         cand += next_line.compact  # a title broken before its last character
@@ -104,8 +109,8 @@ def _has_table_cue(lines: list[Line], start: int, stop: int, titles: dict, headi
         seen += 1
         if ln.index in titles or headings[ln.index]:
             return False
-        if _TABLE_CUE_RE.search(ln.compact) or "\t" in ln.raw:
-            return True
+        if "\t" in ln.raw or (_TABLE_CUE_RE.search(ln.compact) and not _SENTENCE_RE.search(ln.compact)):
+            return True  # a sentence that mentions 科目 or 合计 is prose, not a table
         if seen >= 12:
             break
     return False
@@ -251,7 +256,7 @@ def _full_agency(name: str, counts: Counter) -> str:
     """A name cut at its start (a wrapped line) is a suffix of the full name: prefer the full
     name when it accounts for most occurrences (a parent prefix printed once does not)."""
     longer = [o for o in counts if o != name and o.endswith(name) and counts[o] * 2 >= counts[name]]
-    return max(longer, key=lambda o: (counts[o], len(o))) if longer else name
+    return max(longer, key=lambda o: (len(o), counts[o])) if longer else name
 
 
 def segment(layout: Layout) -> Segmentation:

@@ -155,8 +155,11 @@ def _prose_sections(layout: Layout, seg: Segmentation) -> list[SectionLoc]:
     return out
 
 
+_AMOUNT_LIKE_RE = re.compile(r"\d\.\d|\d\s*[万千亿元%]")  # a wrapped line may cut a unit off
+
+
 def _is_heading(text: str, first: bool) -> bool:
-    if re.search(r"[,。;]", text) or _NUMBER_RE.search(text):
+    if re.search(r"[,。;]", text) or _NUMBER_RE.search(text) or _AMOUNT_LIKE_RE.search(text):
         return False
     return first or (len(text) <= 40 and _heading_level(text) is not None)
 
@@ -186,7 +189,9 @@ def _paragraphs(layout: Layout, sec: SectionLoc) -> list[_Para]:
             paras.append(cur)
         cur.text += text.text
         cur.src.extend(text.offset(k) for k in range(len(text.text)))
-        prev_heading = heading
+        # a numbered item's title runs into its text ("2. 公务用车购置及运行维护费 预算为…"),
+        # even when a re-wrap put the title on a line of its own
+        prev_heading = heading and _heading_level(text.text) != 3
     return paras
 
 

@@ -215,6 +215,7 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
     pending: list[int] = []  # space mode: lines of a record being assembled
     blocks: list[list[tuple[NText, int]]] = [[]]  # cells mode: rows are blank-line separated
     fields_of: dict[int, list[NText]] = {}
+    in_note = False  # inside a 注/说明 note, whose wrapped lines are prose
     for ln in section:
         if mode == "cells" and header_done:
             if not ln.raw.strip("\r\n"):
@@ -225,15 +226,17 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
                 blocks[-1].append((NText(""), ln.index))
                 continue
         if ln.blank:
+            in_note = False
             continue
         fields = fields_of[ln.index] = split(ln, mode, run)
         texts = [f.text for f in fields]
-        if _is_prose(texts):  # notes and their wrapped continuation lines are not rows
-            grid.notes.append(ln.index)
+        if _is_prose(texts) or (in_note and "\t" not in ln.raw and not _has_values(texts)):
+            grid.notes.append(ln.index)  # notes and their wrapped continuation lines are not rows
             continue
         if is_furniture(ln, agency):
             if _NOTE_RE.match(ln.compact):
                 grid.notes.append(ln.index)
+                in_note = True
             elif header_done:
                 page_break = True
             continue
