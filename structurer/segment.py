@@ -34,6 +34,7 @@ _AGENCY_RE = re.compile(
     r"(?:^|(?<=[\s\d:：、,，.。“”()（）《》【】])|(?<=年)|(?<=年度)|(?<=部门)|(?<=单位))"
     r"([\u4e00-\u9fff]{1,24}?(?:省|市|县|区|旗|州|盟)[\u4e00-\u9fff]{1,20}?"
     r"(?:局|委员会|委|办公室|办|中心|院|所|厅|馆|站|队|总工会|联合会|政府|学校|医院|部)(?:本级)?)")
+_AGENCY_HINT_RE = re.compile(r"[省市县区旗州盟].*?(局|委|办|中心|院|所|厅|馆|站|队|会|府|校|部)")
 _YEAR_TITLE_RE = re.compile(r"(20\d\d)\s*年\s*度?[^\n]{0,30}?(预算|决算)")
 _YEAR_FIELD_RE = re.compile(r"预算年度[:：]?\s*(20\d\d)|(20\d\d)\s*年度")
 
@@ -141,7 +142,7 @@ def locate_sections(layout: Layout) -> list[SectionLoc]:
         kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"
         sec = SectionLoc(tid, kind, title, i, last)
         sec.unit = _section_unit(lines, sec)
-        sec.empty_note = _empty_note(lines, sec)
+        sec.empty_note = _empty_note(lines, sec) if kind == "table" else None
         sections.append(sec)
     sections = _merge_repeated(sections)
     sections.extend(_narrative_sections(lines, sections, headings))
@@ -206,7 +207,7 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
 
     flat = re.sub(r"[ \t]", "", text)
     # candidates come from short lines (titles, table headers); counts from the whole text
-    cands = {m.group(1) for ln in lines if 0 < len(ln.compact) <= 48
+    cands = {m.group(1) for ln in lines if 0 < len(ln.compact) <= 48 and _AGENCY_HINT_RE.search(ln.compact)
              for m in _AGENCY_RE.finditer(ln.compact)}
     counts = Counter({a: flat.count(a) for a in cands})
     agency = None
@@ -232,8 +233,10 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
 
     # 预决算 inside a law's name says nothing; count what the document calls itself.
     compact_text = text.replace(" ", "")
-    fin = len(re.findall(r"(部门|单位)决算|决算(表|数)|年度决算", compact_text))
-    bud = len(re.findall(r"(部门|单位)预算(?!绩效)|预算公开|预算年度", compact_text))
+    count = compact_text.count
+    fin = sum(map(count, ("部门决算", "单位决算", "决算表", "决算数", "年度决算")))
+    bud = (sum(map(count, ("部门预算", "单位预算", "预算公开", "预算年度")))
+           - count("部门预算绩效") - count("单位预算绩效"))
     kind = ("final" if fin > bud else "budget") if (fin or bud) else None
 
     units = Counter(s.unit for s in sections if s.kind == "table" and s.unit
@@ -245,8 +248,8 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
     unit = units.most_common(1)[0][0] if units else None
 
     scope = None
-    dep = len(re.findall(r"部门(预算|决算)", text.replace(" ", "")))
-    uni = len(re.findall(r"单位(预算|决算)", text.replace(" ", "")))
+    dep = count("部门预算") + count("部门决算")
+    uni = count("单位预算") + count("单位决算")
     if dep or uni:
         scope = "unit" if uni > dep else "department"
     return DocumentMeta(agency=agency, agency_code=code, year=year, kind=kind, unit=unit, scope=scope)

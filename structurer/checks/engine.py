@@ -128,6 +128,7 @@ class DocIndex:
         self._children: dict[tuple[str, str], list[str]] = {}
         self._code_rows: dict[str, list[str]] = {}
         self._exists: dict[tuple, bool] = {}
+        self._terms: dict[tuple, TermValue] = {}
 
     def has_table(self, t: str) -> bool:
         return t in self.rows
@@ -222,10 +223,12 @@ def _prefix_roots(idx: DocIndex, t: str, code: str) -> list[str]:
     return idx._roots[key]
 
 
-def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str]
+def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str], side: int = 1
             ) -> tuple[list[TermValue], str | None, bool]:
-    """Term → (values, reason a referenced table is missing, whether the row/column exist)."""
+    """Term → (values, reason a referenced table is missing, whether the row/column exist).
+    `side` is -1 for the right-hand side (its terms enter the delta negated)."""
     ref = term.ref
+    sign = term.sign * side
     tables = _sub(ref.table, b) if ref.table else (table,)
     t = next((x for x in tables if idx.has_table(x)), None)
     if t is None:
@@ -242,29 +245,35 @@ def _expand(idx: DocIndex, term: ex.Term, table: str, b: dict[str, str]
             raise ex.ExprError(f"sum over {var}")
         out = []
         for r in rows:
-            out.extend(_cell_terms(idx, t, (r,), _sub(ref.col, b), term.sign))
+            out.extend(_cell_terms(idx, t, (r,), _sub(ref.col, b), sign))
         return out, None, bool(rows) and any(c in idx.columns[t] for c in _sub(ref.col, b))
     rows, cols = _sub(ref.row, b), _sub(ref.col, b)
-    got = _cell_terms(idx, t, rows, cols, term.sign)
+    got = _cell_terms(idx, t, rows, cols, sign)
     if not got:
         for r in rows:
             roots = _prefix_roots(idx, t, r)
             if roots:
                 for root in roots:
-                    got.extend(_cell_terms(idx, t, (root,), cols, term.sign))
+                    got.extend(_cell_terms(idx, t, (root,), cols, sign))
                 break
     return got, None, _exists(idx, t, rows, cols)
 
 
 def _cell_terms(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, ...], sign: int) -> list[TermValue]:
-    cells = idx.cells
+    """The first present cell among the alternatives, as a term (shared: never mutated)."""
+    cells, cache = idx.cells, idx._terms
     for r in rows:
         for c in cols:
+            key = (t, r, c, sign)
+            tv = cache.get(key)
+            if tv is not None:
+                return [tv]
             cell = cells.get((t, r, c))
             if cell is not None:
                 v = cell.value
                 allow = _ZERO if not v else half_ulp(cell.printed, cell.unit, idx.decimals.get(t))
-                return [TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow)]
+                tv = cache[key] = TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow)
+                return [tv]
     return []
 
 
@@ -326,13 +335,14 @@ def _compile(idx: DocIndex, ident: Identity, table: str) -> tuple[tuple[_CTerm, 
     return tuple(one(t) for t in ident.expr.left), tuple(one(t) for t in ident.expr.right)
 
 
-def _expand_compiled(idx: DocIndex, c: _CTerm, b: dict[str, str]) -> tuple[list[TermValue], bool]:
+def _expand_compiled(idx: DocIndex, c: _CTerm, b: dict[str, str], side: int) -> tuple[list[TermValue], bool]:
     if c.term.is_sum:
-        vals, _, there = _expand(idx, c.term, c.table, b)
+        vals, _, there = _expand(idx, c.term, c.table, b, side)
         return vals, there
+    sign = c.term.sign * side
     rows = tuple(b.get(n[1:], n) if n[0] == "$" else n for n in c.rows) if c.row_var else c.rows
     cols = tuple(b.get(n[1:], n) if n[0] == "$" else n for n in c.cols) if c.col_var else c.cols
-    got = _cell_terms(idx, c.table, rows, cols, c.term.sign)
+    got = _cell_terms(idx, c.table, rows, cols, sign)
     if got:
         return got, True
     if not got:
@@ -340,7 +350,7 @@ def _expand_compiled(idx: DocIndex, c: _CTerm, b: dict[str, str]) -> tuple[list[
             roots = _prefix_roots(idx, c.table, r)
             if roots:
                 for root in roots:
-                    got.extend(_cell_terms(idx, c.table, (root,), cols, c.term.sign))
+                    got.extend(_cell_terms(idx, c.table, (root,), cols, sign))
                 break
     return got, _exists(idx, c.table, rows, cols)
 
@@ -351,16 +361,14 @@ def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str], com
     right: list[TermValue] = []
     exists = {"left": False, "right": False}
     compiled = compiled or _compile(idx, ident, table)
-    for name, side, terms in (("left", left, compiled[0]), ("right", right, compiled[1])):
+    for name, side, terms, sign in (("left", left, compiled[0], 1), ("right", right, compiled[1], -1)):
         for c in terms:
             if c.missing:
                 res.status, res.reason = "insufficient_data", c.missing
                 return res
-            vals, there = _expand_compiled(idx, c, b)
+            vals, there = _expand_compiled(idx, c, b, sign)
             side.extend(vals)
             exists[name] = exists[name] or there
-    for tv in right:
-        tv.coefficient = -tv.coefficient
     res.terms = left + right
     return settle(res, left, right, ident.severity, exists["left"], exists["right"], idx)
 

@@ -3,6 +3,7 @@ shares equal the shares recomputed from the tables, each within its printed prec
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -130,8 +131,7 @@ def narrative_results(doc: Document, idx) -> list[Result]:
                     res.envelope = _ZERO_ENV
                 out.append(res)
                 continue
-            for c in cells:
-                c.coefficient = -1
+            cells = [replace(c, coefficient=-1) for c in cells]  # shared terms: copy, never mutate
             res.terms = [_fact_term(f, 1), *cells]
             out.append(settle(res, [res.terms[0]], cells, "error", idx=idx))
         elif f.kind == "share":

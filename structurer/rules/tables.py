@@ -16,6 +16,10 @@ from .records import CODE_RE, NUM_RE, SEQ_RE, Record, build_grid
 SUMMARY_TABLES = {"revenue_expenditure_summary", "fiscal_grant_summary"}
 ITEM_TABLES = {"procurement", "project_expenditure"}
 _TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计)$")
+_DIGIT_RE = re.compile(r"\d")
+_UNIT_CODE_RE = re.compile(r"\d{3,9}")
+_LINE_NO_RE = re.compile(r"\d{1,3}")
+_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _FUND_ROW = {"revenue.general_budget": "general_budget", "revenue.gov_fund": "gov_fund",
              "revenue.state_capital": "state_capital"}
 
@@ -175,7 +179,7 @@ class TableParser:
                     continue
                 c = self.cell(col, f, count=col == "quantity")
                 if c is not None:
-                    if c.status == "unreadable" and not re.search(r"\d", c.printed):
+                    if c.status == "unreadable" and not _DIGIT_RE.search(c.printed):
                         suspect = suspect or f"text where column {col} expects a number"
                     cells.append(c)
             texts = keys.get("text", [])
@@ -221,7 +225,7 @@ class TableParser:
                 if std and lab and not _names_agree(std, lab):
                     return "", f"code {code} printed with name {lab!r} (standard: {std})"
             return code, None
-        if unit_code or (lab and re.fullmatch(r"\d{3,9}", lab)):
+        if unit_code or (lab and _UNIT_CODE_RE.fullmatch(lab)):
             return f"unit.{unit_code or lab}", None
         if tid == "three_public":
             return _match_rows(lab, vocab.THREE_PUBLIC_ROWS) or "", (
@@ -276,7 +280,7 @@ class TableParser:
                 stop = assigned[n + 1][1] if n + 1 < len(assigned) else len(rec.fields)
                 vals = [v for v in rec.fields[k + 1:stop]]
                 has_line = rev_line if side == "revenue" else exp_line
-                if has_line and vals and re.fullmatch(r"\d{1,3}", vals[0].text.strip()):
+                if has_line and vals and _LINE_NO_RE.fullmatch(vals[0].text.strip()):
                     vals = vals[1:]
                 elif has_line and vals and not vals[0].text.strip() and len(vals) > 1:
                     vals = vals[1:]
@@ -402,7 +406,7 @@ def _label_index(fields: list[NText]) -> int | None:
 
 def _is_label(text: str) -> bool:
     t = text.strip()
-    return bool(t) and bool(re.search(r"[\u4e00-\u9fff]", t)) and not NUM_RE.match(t)
+    return bool(t) and bool(_CJK_RE.search(t)) and not NUM_RE.match(t)
 
 
 def _side_of(text: str) -> str | None:
