@@ -24,6 +24,11 @@ def batch(
         None, "--timeout", help="seconds one document may take before it is failed"),
     ext: Optional[list[str]] = typer.Option(
         None, "--ext", help="only these file types, e.g. --ext .pdf (repeatable)"),
+    model: Optional[str] = typer.Option(None, "--model", help="llm/hybrid: a model named in structurer.toml, "
+                                        "or a model id at OPENAI_BASE_URL"),
+    config: Optional[Path] = typer.Option(None, "--config", help="llm/hybrid: structurer.toml to use"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="llm/hybrid: neither read nor write the cache"),
+    cache_only: bool = typer.Option(False, "--cache-only", help="llm/hybrid: replay the cache only"),
 ) -> None:
     """Structure every document under INPUT_DIR in parallel, resumably.
 
@@ -39,7 +44,9 @@ def batch(
 
     console = Console(stderr=True, highlight=False)
     out_console = Console(highlight=False, soft_wrap=True)
-    opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None)
+    llm_options = _llm_options(console, backend, model, config, no_cache, cache_only)
+    opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None,
+                        llm_options=llm_options)
     try:
         result = run_batch(opts, reporter_for(console))
     except BatchError as exc:  # the message names the folder or option it is about
@@ -108,3 +115,27 @@ def export(
         console.print(f"  → {escape(str(target))}")
     for note in summary.notes:
         console.print(f"[yellow]note[/yellow]: {escape(note)}")
+
+
+def _llm_options(console, backend: str, model, config, no_cache: bool, cache_only: bool) -> dict:
+    """Options each worker passes to the LLM backend (plain values: workers load the settings
+    themselves); a configuration problem is one line before any document is touched."""
+    from rich.markup import escape
+
+    if backend == "rules":
+        if model or config or no_cache or cache_only:
+            console.print("[red]error[/red]: --model, --config, --no-cache and --cache-only need "
+                          "--backend llm or hybrid", soft_wrap=True)
+            raise typer.Exit(2)
+        return {}
+    from ..llm.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(model, config, no_cache=no_cache, cache_only=cache_only)
+        settings.model.api_key()  # a missing key is reported once, not once per document
+    except ConfigError as exc:
+        console.print(f"[red]error[/red]: {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(2)
+    options = {"model": model, "config": str(config) if config else None,
+               "no_cache": no_cache, "cache_only": cache_only}
+    return {k: v for k, v in options.items() if v}

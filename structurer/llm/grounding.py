@@ -104,8 +104,10 @@ class Locator:
             self._lines[idx] = _prepare(self.layout, idx)
         return self._lines[idx]
 
-    def locate(self, printed: str, idxs: list[int], numeric: bool | None = None) -> Ranges | None:
-        """Source ranges of `printed` in lines `idxs` (0-based, in order), or None."""
+    def locate(self, printed: str, idxs: list[int], numeric: bool | None = None,
+               skip: frozenset[int] | set[int] = frozenset()) -> Ranges | None:
+        """Source ranges of `printed` in lines `idxs` (0-based, in order), or None. Occurrences
+        starting at a source offset in `skip` are passed over (a figure printed twice on a line)."""
         p = norm_text(printed)
         if not p:
             return None
@@ -115,6 +117,8 @@ class Locator:
         for _, ln in lines:
             for k in _find_all(ln.chars, p):
                 j = k + len(p)
+                if ln.src[k] in skip:
+                    continue
                 if not numeric or (_starts_ok(ln, k) and _ends_ok(ln, j)):
                     return [(ln.src[k], ln.src[j - 1] + 1)]
         if numeric:

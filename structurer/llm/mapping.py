@@ -88,7 +88,7 @@ def table_from_results(sec: SectionLoc, results: list[ChunkResult], layout: Layo
 def narrative_from_results(results: list[ChunkResult], layout: Layout) -> list[NarrativeFact]:
     locator = Locator(layout)
     facts: list[NarrativeFact] = []
-    seen: set[tuple] = set()
+    used: dict[tuple[str, str], set[int]] = {}  # source starts already taken per (key, kind)
     for res in results:
         if res.answer is None:
             continue
@@ -98,16 +98,15 @@ def narrative_from_results(results: list[ChunkResult], layout: Layout) -> list[N
                 continue
             idxs, bad = scope.cited([f.line])
             num = parse_number(f.text)
-            ranges = locator.locate(f.text, idxs or [], numeric=True) if not bad else None
+            taken = used.setdefault((f.key, f.kind), set())
+            # the same fact stated twice on a line is two facts; stated once, a repeat is dropped
+            ranges = locator.locate(f.text, idxs or [], numeric=True, skip=taken) if not bad else None
             if ranges is None or num is None:
                 continue
             value = num if f.unit == "%" else num * _factor(f.unit)
             if f.kind == "change" and f.sign == "-":
                 value = -value
-            key = (f.key, f.kind, ranges[0][0])
-            if key in seen:
-                continue
-            seen.add(key)
+            taken.add(ranges[0][0])
             span = layout.span(ranges[0][0], ranges[-1][1])
             context = " ".join(layout.lines[i].norm.text.strip() for i in idxs)
             facts.append(NarrativeFact(key=f.key, kind=f.kind, value=value, printed=locator.printed(ranges),
