@@ -387,6 +387,28 @@ class GoldModel:
         return out
 
 
+def write_toml(path, base_url, cache_dir, key_env="QWEN_KEY", extra=""):
+    """A structurer.toml naming one model `qwen` at `base_url` (for CLI tests)."""
+    path.write_text(f"""
+[llm]
+default = "qwen"
+cache_dir = "{cache_dir}"
+concurrency = 4
+max_reasks = 1
+
+[models.qwen]
+base_url = "{base_url}"
+model = "qwen-plus"
+api_key_env = "{key_env}"
+mode = "md_json"
+price_prompt = 0.8
+price_completion = 2
+currency = "CNY"
+{extra}
+""", encoding="utf-8")
+    return path
+
+
 def settings_for(server: "OpenAIServer", cache_dir, **changes):
     """Settings that talk to `server` (fast backoff; everything else as configured by default)."""
     from structurer.llm.config import ModelConfig, Settings

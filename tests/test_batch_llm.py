@@ -9,28 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, GOLD
-from openai_server import GoldModel, OpenAIServer
+from openai_server import GoldModel, OpenAIServer, write_toml
 from structurer.cli import app
 
 SEED = "004_397ecf54ea00b92f"
 KEY = "sk-test-batch-1234"
 
 
-def _toml(path, base_url, cache_dir):
-    path.write_text(f"""
-[llm]
-default = "qwen"
-cache_dir = "{cache_dir}"
-concurrency = 4
-max_reasks = 1
-
-[models.qwen]
-base_url = "{base_url}"
-model = "qwen-plus"
-api_key_env = "QWEN_KEY"
-mode = "md_json"
-""", encoding="utf-8")
-    return path
 
 
 @pytest.fixture()
@@ -46,7 +31,7 @@ def test_batch_with_the_llm_backend_and_a_cached_rerun(no_env):
     src.mkdir()
     shutil.copy(EXAMPLES / f"{SEED}.txt", src / f"{SEED}.txt")
     with OpenAIServer(GoldModel(GOLD / f"{SEED}.yaml")) as srv:
-        cfg = _toml(no_env / "structurer.toml", srv.base_url, no_env / "cache")
+        cfg = write_toml(no_env / "structurer.toml", srv.base_url, no_env / "cache")
         args = ["batch", str(src), "--out", str(no_env / "out"), "--backend", "llm", "--model", "qwen",
                 "--config", str(cfg), "--jobs", "1"]
         r = CliRunner().invoke(app, args, env={"QWEN_KEY": KEY}, catch_exceptions=False)

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, GOLD
-from openai_server import Error, GoldModel, OpenAIServer, empty_answers
+from openai_server import write_toml, Error, GoldModel, OpenAIServer, empty_answers
 from structurer.cli import app
 from structurer.llm.backend import extract_with_llm
 from structurer.llm.client import LLMError
@@ -30,25 +30,7 @@ def no_env(monkeypatch, tmp_path):
     return tmp_path
 
 
-def _toml(path, base_url, cache_dir, key_env="QWEN_KEY", extra=""):
-    path.write_text(f"""
-[llm]
-default = "qwen"
-cache_dir = "{cache_dir}"
-concurrency = 4
-max_reasks = 1
-
-[models.qwen]
-base_url = "{base_url}"
-model = "qwen-plus"
-api_key_env = "{key_env}"
-mode = "md_json"
-price_prompt = 0.8
-price_completion = 2
-currency = "CNY"
-{extra}
-""", encoding="utf-8")
-    return path
+_toml = write_toml
 
 
 # --------------------------------------------------------------------------- settings

@@ -122,8 +122,8 @@ def _llm_options(console, backend: str, model, config, no_cache: bool, cache_onl
     themselves); a configuration problem is one line before any document is touched."""
     from rich.markup import escape
 
-    if backend == "rules":
-        if model or config or no_cache or cache_only:
+    if backend not in ("llm", "hybrid"):  # rules, or an unknown name the runner reports
+        if backend == "rules" and (model or config or no_cache or cache_only):
             console.print("[red]error[/red]: --model, --config, --no-cache and --cache-only need "
                           "--backend llm or hybrid", soft_wrap=True)
             raise typer.Exit(2)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from ..output import write_atomic
 
 CACHE_FORMAT = "1"
 
@@ -48,21 +48,7 @@ class DiskCache:
 
     def put(self, key: str, entry: dict) -> Path:
         p = self.path(key)
-        p.parent.mkdir(parents=True, exist_ok=True)
-        data = json.dumps({"key": key, **entry}, ensure_ascii=False, sort_keys=True, default=str)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=p.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, p)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(p, json.dumps({"key": key, **entry}, ensure_ascii=False, sort_keys=True, default=str))
         return p
 
     def entries(self) -> list[Path]:
