@@ -3,9 +3,9 @@
     python3 benchmarks/make_corpus.py --count 1000 --out benchmarks/corpus/c1000 [--seed 0] [--verify 20]
 
 Each generated document is one seed with:
-- another agency: the seed's place name (南宫市, 临西县, …) replaced by another county or
-  district of Hebei / Henan everywhere it is printed (corrupted variants such as 南京市 for
-  南宫市 stay, as in real documents);
+- another agency: the seed's place name (the 市/县/区 part of its agency) replaced by another
+  county or district of Hebei / Henan everywhere it is printed (corrupted variants of the
+  name stay, as in real documents);
 - another year: every printed year shifted by the same offset (−3…+3);
 - scaled numbers: every printed amount the seed's extraction reads (table cells in 元/万元,
   narrative amounts and changes, performance-target amounts) multiplied by one integer

@@ -212,7 +212,8 @@ def detect_meta(layout: Layout, sections: list[SectionLoc]) -> DocumentMeta:
     counts = Counter({a: flat.count(a) for a in cands})
     agency = None
     if counts:
-        # The name used most wins; corrupted variants (南京/南宫, 郓/郾) are rarer.
+        # The name used most wins; corrupted variants (a misread character, a traditional form)
+        # are rarer.
         agency = max(counts, key=lambda a: (counts[a], -len(a), a))
         agency = _full_agency(agency, counts)
 

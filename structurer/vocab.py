@@ -75,8 +75,8 @@ FUNCTIONAL_CLASSES: dict[str, tuple[str, ...]] = {
     "231": ("债务还本",), "232": ("债务付息",), "233": ("债务发行费用",),
     "234": ("抗疫特别国债安排的",),
 }
-# Older templates print 医疗卫生与计划生育 next to 卫生健康; both mean 210, but when a table
-# prints both lines the older one is a placeholder and is keyed separately so neither is lost.
+# Older templates print 医疗卫生与计划生育 next to 卫生健康; both mean 210. When a table prints
+# both lines, the one with values is kept; a second one with values is flagged as a duplicate.
 
 # Economic classification standard names (部门支出经济分类), grown from documents.
 ECONOMIC_NAMES: dict[str, str] = {
