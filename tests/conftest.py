@@ -21,3 +21,12 @@ def extracted(name: str):
 @pytest.fixture(scope="session")
 def examples() -> Path:
     return EXAMPLES
+
+
+@pytest.fixture()
+def no_env(monkeypatch, tmp_path):
+    """No LLM settings from the environment or a structurer.toml in the working folder."""
+    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STRUCTURER_CONFIG", "QWEN_KEY"):
+        monkeypatch.delenv(k, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

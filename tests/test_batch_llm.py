@@ -18,12 +18,6 @@ KEY = "sk-test-batch-1234"
 
 
 
-@pytest.fixture()
-def no_env(monkeypatch, tmp_path):
-    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STRUCTURER_CONFIG", "QWEN_KEY"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def test_batch_with_the_llm_backend_and_a_cached_rerun(no_env):

@@ -22,12 +22,6 @@ SEED = "004_397ecf54ea00b92f"
 KEY = "sk-test-SECRET-7f3a9c1d"
 
 
-@pytest.fixture()
-def no_env(monkeypatch, tmp_path):
-    for k in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "STRUCTURER_CONFIG", "QWEN_KEY"):
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.chdir(tmp_path)  # no structurer.toml in the working folder
-    return tmp_path
 
 
 _toml = write_toml
