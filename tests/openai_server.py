@@ -13,9 +13,22 @@ It serves POST /v1/chat/completions on 127.0.0.1 with scripted responses:
 Steps queued with `enqueue` are served first, in order; after that `handler(request)`
 decides (it returns a step, or a dict that becomes the answer's JSON). Every request is
 recorded (time, headers, JSON body), so tests count them.
+
+It also serves the Files and Batch APIs (unless `batch_api=False`, when those paths
+answer 404): POST /v1/files (multipart upload, kept in `files`), GET /v1/files[/{id}
+[/content]], DELETE /v1/files/{id}, POST /v1/batches, GET /v1/batches[/{id}], POST
+/v1/batches/{id}/cancel. A batch is "validating" when created, "in_progress" at the
+first retrieve and final `batch_polls` retrieves later: then each input line's body is
+answered as a chat completion would be (queued steps first, else the handler; `Error`
+and `Raw` are failures, written to the error file), with no delays, and recorded in
+`batch_lines` (not `requests`). `batch_outcome` "expired" answers only the first
+`batch_expire_after` lines; "failed" answers none.
 """
 from __future__ import annotations
 
+import email.message
+import email.parser
+import itertools
 import json
 import re
 import socket
@@ -89,8 +102,16 @@ class Request:
         return out
 
 
+_BATCH_PATH_RE = re.compile(r"/(files|batches)(?:/([^/]+))?(?:/(content|cancel))?/?$")
+_BATCH_FINAL = ("completed", "expired", "failed", "cancelled")
+
+
 class OpenAIServer:
-    def __init__(self, handler: Callable[[Request], Any] | None = None, latency: float = 0.0):
+    def __init__(self, handler: Callable[[Request], Any] | None = None, latency: float = 0.0, *,
+                 batch_api: bool = True, batch_polls: int = 1, batch_outcome: str = "completed",
+                 batch_expire_after: int = 0):
+        if batch_outcome not in ("completed", "expired", "failed"):
+            raise ValueError(f"batch_outcome: {batch_outcome!r}")
         self.handler = handler
         self.latency = latency
         self.queue: deque = deque()
@@ -98,6 +119,16 @@ class OpenAIServer:
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at once
+        # the Files and Batch APIs
+        self.batch_api = batch_api
+        self.batch_polls = batch_polls  # retrieves while in_progress before a batch is final
+        self.batch_outcome = batch_outcome  # "completed" | "expired" | "failed"
+        self.batch_expire_after = batch_expire_after  # lines answered when "expired"
+        self.files: dict[str, dict] = {}  # file id → {"bytes", "filename", "purpose", "created_at"}
+        self.batches: dict[str, dict] = {}  # batch id → the batch object (JSON)
+        self.batch_lines: list[Request] = []  # the batch lines answered, in order
+        self._batch_state: dict[str, dict] = {}  # batch id → {"lines", "polls", "busy"}
+        self._ids = itertools.count(1)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -116,6 +147,14 @@ class OpenAIServer:
         assert self._httpd is not None
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
+    def _step(self, req: Request, step):
+        """The step answering `req`: `step` (a queued one), else what the handler says."""
+        if step is None:
+            step = self.handler(req) if self.handler else Reply({})
+            if not isinstance(step, (Reply, Error, Raw)):
+                step = Reply(step)
+        return step
+
     def start(self) -> "OpenAIServer":
         server = self
 
@@ -129,17 +168,33 @@ class OpenAIServer:
                 super().setup()
                 self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-            def _write(self, status: int, headers: dict, body: bytes, declared: int | None = None):
+            def _write(self, status: int, headers: dict, body: bytes, declared: int | None = None,
+                       content_type: str = "application/json"):
                 """Status line, headers and body in one write (no delayed-ACK stalls)."""
                 head = [f"HTTP/1.1 {status} {self.responses.get(status, ('',))[0]}",
-                        "Content-Type: application/json", f"Content-Length: {declared or len(body)}"]
+                        f"Content-Type: {content_type}", f"Content-Length: {declared or len(body)}"]
                 head += [f"{k}: {v}" for k, v in headers.items()]
                 self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
                 self.wfile.flush()
 
-            def do_POST(self):  # noqa: N802
+            def _read_body(self) -> bytes:
+                if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+                    out = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                        if not size:
+                            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                                pass  # trailers
+                            return out
+                        out += self.rfile.read(size)
+                        self.rfile.readline()
                 n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
+                return self.rfile.read(n) if n else b""
+
+            def do_POST(self):  # noqa: N802
+                raw = self._read_body()
+                if _BATCH_PATH_RE.search(self.path.split("?")[0]):
+                    return self._batch_api("POST", raw)
                 try:
                     body = json.loads(raw) if raw else {}
                 except ValueError:
@@ -156,13 +211,32 @@ class OpenAIServer:
                     with server.lock:
                         server.in_flight -= 1
 
+            def do_GET(self):  # noqa: N802
+                self._batch_api("GET", self._read_body())
+
+            def do_DELETE(self):  # noqa: N802
+                self._batch_api("DELETE", self._read_body())
+
+            def _batch_api(self, method: str, raw: bytes):
+                """The Files and Batch APIs (and 404 for any other GET/DELETE path)."""
+                try:
+                    body = json.loads(raw) if raw else {}
+                except ValueError:
+                    body = {}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                req = Request(time.monotonic(), self.path, headers, body if isinstance(body, dict) else {})
+                with server.lock:
+                    server.requests.append(req)
+                status, payload, ctype = server._api(method, self.path.split("?")[0], headers, raw, req.body)
+                try:
+                    self._write(status, {}, payload, content_type=ctype)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
             def _answer(self, req: Request, step):
                 if not self.path.endswith("/chat/completions"):
                     return self._send(404, {"error": {"message": "not found"}})
-                if step is None:
-                    step = server.handler(req) if server.handler else Reply({})
-                    if not isinstance(step, (Reply, Error, Raw)):
-                        step = Reply(step)
+                step = server._step(req, step)
                 delay = server.latency + getattr(step, "delay", 0.0)
                 if delay:
                     time.sleep(delay)
@@ -206,6 +280,222 @@ class OpenAIServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+    # ------------------------------------------------------------------ Files and Batch APIs
+    def _api(self, method: str, path: str, headers: dict, raw: bytes, body: dict) -> tuple[int, bytes, str]:
+        """(status, body, content type) answering a Files/Batch API request."""
+        m = _BATCH_PATH_RE.search(path)
+        if not m or not self.batch_api:
+            return _json(404, f"not found: {method} {path}")
+        kind, oid, action = m.groups()
+        if kind == "files":
+            if method == "POST" and not oid:
+                return self._create_file(headers.get("content-type", ""), raw)
+            with self.lock:
+                if method == "GET" and not oid:
+                    return _json(200, _page([_file_object(i, f) for i, f in self.files.items()]))
+                f = self.files.get(oid) if oid else None
+                if f is None:
+                    return _json(404, f"no such file: {oid}")
+                if method == "GET" and action == "content":
+                    return 200, f["bytes"], "application/octet-stream"
+                if method == "GET" and not action:
+                    return _json(200, _file_object(oid, f))
+                if method == "DELETE" and not action:
+                    del self.files[oid]
+                    return _json(200, {"id": oid, "object": "file", "deleted": True})
+            return _json(404, f"not found: {method} {path}")
+        if method == "POST" and not oid:
+            return self._create_batch(body)
+        if method == "GET" and not oid:
+            with self.lock:
+                return _json(200, _page(list(self.batches.values())))
+        if method == "GET" and not action:
+            return self._retrieve_batch(oid)
+        if method == "POST" and action == "cancel":
+            with self.lock:
+                b = self.batches.get(oid)
+                if b is None:
+                    return _json(404, f"no such batch: {oid}")
+                if b["status"] not in _BATCH_FINAL:
+                    now = int(time.time())
+                    b.update(status="cancelled", cancelling_at=now, cancelled_at=now)
+                return _json(200, b)
+        return _json(404, f"not found: {method} {path}")
+
+    def _add_file(self, data: bytes, filename: str, purpose: str) -> dict:
+        """Store a file (the lock held); its FileObject."""
+        fid = f"file-{next(self._ids)}"
+        self.files[fid] = {"bytes": data, "filename": filename, "purpose": purpose,
+                           "created_at": int(time.time())}
+        return _file_object(fid, self.files[fid])
+
+    def _create_file(self, content_type: str, raw: bytes) -> tuple[int, bytes, str]:
+        try:
+            fields = _multipart(content_type, raw)
+        except ValueError as e:
+            return _json(400, f"bad multipart body: {e}")
+        if "file" not in fields or "purpose" not in fields:
+            return _json(400, "multipart body needs the fields 'file' and 'purpose'")
+        filename, data = fields["file"]
+        purpose = fields["purpose"][1].decode("utf-8")
+        with self.lock:
+            return _json(200, self._add_file(data, filename or "upload", purpose))
+
+    def _create_batch(self, body: dict) -> tuple[int, bytes, str]:
+        missing = [k for k in ("input_file_id", "endpoint", "completion_window") if not body.get(k)]
+        if missing:
+            return _json(400, f"missing: {', '.join(missing)}")
+        with self.lock:
+            f = self.files.get(body["input_file_id"])
+            data = f["bytes"] if f else None
+        if data is None:
+            return _json(404, f"no such file: {body['input_file_id']}")
+        lines: list[dict] = []
+        seen: set = set()
+        for n, text in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+            if not text.strip():
+                continue
+            try:
+                line = json.loads(text)
+            except ValueError:
+                return _json(400, f"line {n}: not JSON")
+            if not isinstance(line, dict) or not all(k in line for k in ("custom_id", "method", "url", "body")) \
+                    or not isinstance(line["body"], dict):
+                return _json(400, f"line {n}: needs custom_id, method, url and a body object")
+            if line["custom_id"] in seen:
+                return _json(400, f"line {n}: duplicate custom_id {line['custom_id']!r}")
+            seen.add(line["custom_id"])
+            lines.append(line)
+        if not lines:
+            return _json(400, "the input file holds no requests")
+        with self.lock:
+            bid = f"batch_{next(self._ids)}"
+            b = {"id": bid, "object": "batch", "endpoint": body["endpoint"],
+                 "input_file_id": body["input_file_id"], "completion_window": body["completion_window"],
+                 "status": "validating", "created_at": int(time.time()),
+                 "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+                 "metadata": body.get("metadata"), "output_file_id": None, "error_file_id": None,
+                 "errors": None, "in_progress_at": None, "expires_at": None, "finalizing_at": None,
+                 "completed_at": None, "failed_at": None, "expired_at": None, "cancelling_at": None,
+                 "cancelled_at": None}
+            self.batches[bid] = b
+            self._batch_state[bid] = {"lines": lines, "polls": 0, "busy": False}
+            return _json(200, b)
+
+    def _retrieve_batch(self, bid: str) -> tuple[int, bytes, str]:
+        with self.lock:
+            b = self.batches.get(bid)
+            if b is None:
+                return _json(404, f"no such batch: {bid}")
+            st = self._batch_state[bid]
+            run = False
+            if b["status"] == "validating":
+                b.update(status="in_progress", in_progress_at=int(time.time()))
+                run = self.batch_polls <= 0
+            elif b["status"] == "in_progress" and not st["busy"]:
+                st["polls"] += 1
+                run = st["polls"] >= self.batch_polls
+            if not run:
+                return _json(200, b)
+            st["busy"] = True
+        try:
+            self._process_batch(bid)
+        finally:
+            with self.lock:
+                st["busy"] = False
+        with self.lock:
+            return _json(200, b)
+
+    def _answer_line(self, req: Request) -> tuple[bool, int, dict]:
+        """(succeeded, status, body) answering one batch line as a chat completion (no delays)."""
+        with self.lock:
+            self.batch_lines.append(req)
+            step = self.queue.popleft() if self.queue else None
+        try:
+            step = self._step(req, step)
+            if isinstance(step, Reply):
+                return True, 200, completion(req, step)
+        except Exception as e:  # a broken handler: a failed line, not a stuck batch
+            return False, 500, {"error": {"message": f"handler raised {e!r}", "type": "test"}}
+        if isinstance(step, Error):
+            return False, step.status, {"error": {"message": step.message, "type": "test"}}
+        return False, step.status, {"error": {"message": step.body.decode("utf-8", "replace") or "raw response",
+                                              "type": "test"}}
+
+    def _process_batch(self, bid: str) -> None:
+        """Answer a batch's lines (as `batch_outcome` says) and make it final."""
+        lines = self._batch_state[bid]["lines"]
+        outcome = self.batch_outcome
+        todo = [] if outcome == "failed" else lines if outcome == "completed" else lines[:self.batch_expire_after]
+        ok: list[dict] = []
+        bad: list[dict] = []
+        for line in todo:
+            req = Request(time.monotonic(), line["url"], {}, line["body"])
+            succeeded, status, body = self._answer_line(req)
+            with self.lock:
+                n = next(self._ids)
+            (ok if succeeded else bad).append(
+                {"id": f"batch_req_{n}", "custom_id": line["custom_id"],
+                 "response": {"status_code": status, "request_id": f"req_{n}", "body": body}, "error": None})
+        with self.lock:
+            b = self.batches[bid]
+            if b["status"] != "in_progress":  # cancelled meanwhile
+                return
+            now = int(time.time())
+            if outcome == "failed":
+                b.update(status="failed", failed_at=now,
+                         errors={"object": "list", "data": [{"code": "invalid_request", "message": "test failure",
+                                                             "line": None, "param": None}]})
+                return
+            for key, recs, name in (("output_file_id", ok, "output"), ("error_file_id", bad, "error")):
+                if recs:
+                    data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs).encode("utf-8")
+                    b[key] = self._add_file(data, f"{bid}_{name}.jsonl", "batch_output")["id"]
+            b["request_counts"] = {"total": len(lines), "completed": len(ok), "failed": len(bad)}
+            b["finalizing_at"] = now
+            if outcome == "expired":
+                b.update(status="expired", expired_at=now)
+            else:
+                b.update(status="completed", completed_at=now)
+
+
+def _json(status: int, obj) -> tuple[int, bytes, str]:
+    """A JSON answer; a str is an error message."""
+    if isinstance(obj, str):
+        obj = {"error": {"message": obj, "type": "invalid_request_error"}}
+    return status, json.dumps(obj, ensure_ascii=False).encode("utf-8"), "application/json"
+
+
+def _page(data: list) -> dict:
+    return {"object": "list", "data": data, "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None, "has_more": False}
+
+
+def _file_object(fid: str, f: dict) -> dict:
+    return {"id": fid, "object": "file", "bytes": len(f["bytes"]), "created_at": f["created_at"],
+            "filename": f["filename"], "purpose": f["purpose"], "status": "processed"}
+
+
+def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, bytes]]:
+    """A multipart/form-data body's fields: name → (filename, bytes)."""
+    head = email.message.Message()
+    head["content-type"] = content_type
+    boundary = head.get_param("boundary")
+    if head.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
+        raise ValueError(f"not multipart/form-data with a boundary: {content_type!r}")
+    out: dict[str, tuple[str | None, bytes]] = {}
+    for part in (b"\r\n" + raw).split(b"\r\n--" + boundary.encode("latin-1"))[1:]:
+        if part.startswith(b"--"):
+            break
+        part_head, sep, content = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            raise ValueError("a part without headers")
+        h = email.parser.HeaderParser().parsestr(part_head.decode("utf-8", "replace") + "\r\n\r\n")
+        name = h.get_param("name", header="content-disposition")
+        if isinstance(name, str):
+            out[name] = (h.get_filename(), content)
+    return out
 
 
 def completion(req: Request, step: Reply) -> dict:

@@ -29,13 +29,22 @@ def batch(
     config: Optional[Path] = typer.Option(None, "--config", help="llm/hybrid: structurer.toml to use"),
     no_cache: bool = typer.Option(False, "--no-cache", help="llm/hybrid: neither read nor write the cache"),
     cache_only: bool = typer.Option(False, "--cache-only", help="llm/hybrid: replay the cache only"),
+    batch_api: bool = typer.Option(False, "--batch-api", help="llm/hybrid: ask through the provider's batch "
+                                   "API (/v1/batches) first; what it cannot answer is asked directly"),
+    no_wait: bool = typer.Option(False, "--no-wait", help="--batch-api: submit (or check) and stop while a "
+                                 "provider batch is running (exit 75); rerun to continue"),
+    poll: float = typer.Option(30.0, "--poll", help="--batch-api: seconds between status checks"),
 ) -> None:
     """Structure every document under INPUT_DIR in parallel, resumably.
 
     Each document's JSON goes to OUT/docs/<path>.json (atomically); OUT/manifest.sqlite records
     hash, status, one-line error, timings and findings. A rerun skips finished unchanged
     documents and retries failed ones. Exit 0 when all succeed, 1 when any failed, 2 when the
-    batch cannot start, 130 when interrupted."""
+    batch cannot start, 75 when --no-wait left a provider batch running, 130 when interrupted.
+
+    With --batch-api the LLM requests go to the provider's batch API first (submitted batches
+    are recorded in the manifest and polled, never resubmitted, by a rerun); their answers fill
+    the LLM cache, and the documents are then structured from it."""
     from rich.console import Console
     from rich.markup import escape
 
@@ -45,8 +54,9 @@ def batch(
     console = Console(stderr=True, highlight=False)
     out_console = Console(highlight=False, soft_wrap=True)
     llm_options = _llm_options(console, backend, model, config, no_cache, cache_only)
+    provider = _provider_options(console, backend, batch_api, no_wait, poll, no_cache, cache_only)
     opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None,
-                        llm_options=llm_options)
+                        llm_options=llm_options, provider=provider)
     try:
         result = run_batch(opts, reporter_for(console))
     except BatchError as exc:  # the message names the folder or option it is about
@@ -57,6 +67,12 @@ def batch(
         raise typer.Exit(130)
     for note in result.notes:
         console.print(f"[yellow]note[/yellow]: {escape(note)}")
+    if result.pending:
+        running = ", ".join(f"{b} ({status})" for b, status in result.pending)
+        out_console.print(f"waiting on provider batch(es) {escape(running)}; rerun the same command to "
+                          f"collect the answers (nothing is submitted twice)")
+        raise typer.Exit(75)
+    _print_provider(out_console, result.provider)
     c = result.counts
     processed = c["done"] + c["failed"]
     rate = processed / result.elapsed if result.elapsed > 0 else 0.0
@@ -139,3 +155,44 @@ def _llm_options(console, backend: str, model, config, no_cache: bool, cache_onl
     options = {"model": model, "config": str(config) if config else None,
                "no_cache": no_cache, "cache_only": cache_only}
     return {k: v for k, v in options.items() if v}
+
+
+def _provider_options(console, backend: str, batch_api: bool, no_wait: bool, poll: float, no_cache: bool,
+                      cache_only: bool):
+    from rich.markup import escape
+
+    from .provider import ProviderOptions
+
+    problem = None
+    if not batch_api:
+        if no_wait or poll != 30.0:
+            problem = "--no-wait and --poll go with --batch-api"
+    elif backend not in ("llm", "hybrid"):
+        problem = "--batch-api needs --backend llm or hybrid"
+    elif no_cache or cache_only:
+        problem = "--batch-api delivers its answers through the cache: drop --no-cache/--cache-only"
+    elif poll <= 0:
+        problem = "--poll must be a positive number of seconds"
+    if problem:
+        console.print(f"[red]error[/red]: {escape(problem)}", soft_wrap=True)
+        raise typer.Exit(2)
+    return ProviderOptions(wait=not no_wait, poll_s=poll) if batch_api else None
+
+
+def _print_provider(out_console, provider) -> None:
+    """What the provider batch steps of this run did (--batch-api)."""
+    from decimal import Decimal
+
+    if provider is None or not (provider.submitted or provider.collected):
+        return
+    sent = sum(n for _, n in provider.submitted)
+    line = f"provider batch: {sent:,} requests submitted in {len(provider.submitted)} batch(es)"
+    if provider.collected:
+        c = {k: sum(b[k] for b in provider.collected) for k in
+             ("cached", "rejected", "errors", "missing", "prompt_tokens", "completion_tokens")}
+        cost = sum((b["cost"] for b in provider.collected), Decimal(0))
+        line += (f"; {len(provider.collected)} collected: {c['cached']:,} answers cached, "
+                 f"{c['rejected'] + c['errors'] + c['missing']:,} asked directly; "
+                 f"{c['prompt_tokens'] + c['completion_tokens']:,} tokens (in {c['prompt_tokens']:,} / out "
+                 f"{c['completion_tokens']:,}), cost {cost:.4f} at the configured prices")
+    out_console.print(line)

@@ -23,6 +23,15 @@ findings — the failed checks of each `done` document (replaced with the docume
     right_value, delta, envelope, binding (JSON), terms (JSON list), diag_table, diag_row,
     diag_column, diag_current, diag_fix, diag_explains, line_start, line_end
 runs — one row per `structurer batch` invocation, with its counts
+provider_batches — one row per batch submitted to the model's batch API (`--batch-api`)
+    id (the provider's), endpoint, model, backend, status (the provider's: validating,
+    in_progress, finalizing, completed, failed, expired, cancelling, cancelled),
+    input_file_id, output_file_id, error_file_id, requests, done_requests,
+    failed_requests, submitted_at, final_at, collected_at (answers settled into the cache),
+    cached, rejected, errors, split, stale, missing (settle counts), prompt_tokens,
+    completion_tokens, cost, error, run_id
+provider_requests — which document each request of a provider batch is for
+    batch_id, custom_id (the request's LLM cache key), path
 meta — key/value: schema version, input folder
 """
 from __future__ import annotations
@@ -74,7 +83,25 @@ CREATE TABLE IF NOT EXISTS findings (
   diag_explains INTEGER, line_start INTEGER, line_end INTEGER,
   PRIMARY KEY (path, seq)
 );
+CREATE TABLE IF NOT EXISTS provider_batches (
+  id TEXT PRIMARY KEY,
+  endpoint TEXT NOT NULL, model TEXT NOT NULL, backend TEXT NOT NULL, status TEXT NOT NULL,
+  input_file_id TEXT NOT NULL, output_file_id TEXT, error_file_id TEXT,
+  requests INTEGER NOT NULL, done_requests INTEGER, failed_requests INTEGER,
+  submitted_at REAL NOT NULL, final_at REAL, collected_at REAL,
+  cached INTEGER, rejected INTEGER, errors INTEGER, split INTEGER, stale INTEGER, missing INTEGER,
+  prompt_tokens INTEGER, completion_tokens INTEGER, cost TEXT, error TEXT, run_id INTEGER
+);
+CREATE TABLE IF NOT EXISTS provider_requests (
+  batch_id TEXT NOT NULL REFERENCES provider_batches (id),
+  custom_id TEXT NOT NULL, path TEXT NOT NULL,
+  PRIMARY KEY (batch_id, custom_id)
+);
+CREATE INDEX IF NOT EXISTS provider_requests_custom ON provider_requests (custom_id);
 """
+_BATCH_FIELDS = frozenset({"status", "output_file_id", "error_file_id", "done_requests", "failed_requests",
+                           "final_at", "collected_at", "cached", "rejected", "errors", "split", "stale",
+                           "missing", "prompt_tokens", "completion_tokens", "cost", "error"})
 
 # Result fields copied as-is into the documents row when a document is done.
 _DONE_FIELDS = ("sha256", "size", "mtime_ns", "model", "output", "started_at", "finished_at",
@@ -260,6 +287,58 @@ class Manifest:
                 "AND (seen_run IS NULL OR seen_run != ?)", (run_id,))
         self._dirty = 0
         return cur.rowcount
+
+    # ------------------------------------------------------------------ provider batches
+
+    def add_provider_batch(self, batch_id: str, *, endpoint: str, model: str, backend: str, status: str,
+                           input_file_id: str, run_id: int, requests: list[tuple[str, str]]) -> None:
+        """A submitted batch and the (custom_id, path) of each of its requests, in one transaction."""
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO provider_batches (id, endpoint, model, backend, status, input_file_id, requests, "
+                "submitted_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch_id, endpoint, model, backend, status, input_file_id, len(requests), time.time(), run_id))
+            self.conn.executemany("INSERT OR IGNORE INTO provider_requests VALUES (?, ?, ?)",
+                                  [(batch_id, cid, path) for cid, path in requests])
+        self._dirty = 0
+
+    def update_provider_batch(self, batch_id: str, **fields) -> None:
+        bad = set(fields) - _BATCH_FIELDS
+        if bad:
+            raise ValueError(f"not provider batch fields: {', '.join(sorted(bad))}")
+        cols = ", ".join(f"{k}=?" for k in fields)
+        with self.conn:
+            self.conn.execute(f"UPDATE provider_batches SET {cols} WHERE id=?", (*fields.values(), batch_id))
+        self._dirty = 0
+
+    def open_provider_batches(self, endpoint: str, model: str) -> list[sqlite3.Row]:
+        """Batches of this endpoint and model whose answers are not collected yet."""
+        return self.conn.execute(
+            "SELECT * FROM provider_batches WHERE collected_at IS NULL AND endpoint=? AND model=? "
+            "ORDER BY submitted_at", (endpoint, model)).fetchall()
+
+    def provider_batch(self, batch_id: str) -> sqlite3.Row | None:
+        return self.conn.execute("SELECT * FROM provider_batches WHERE id=?", (batch_id,)).fetchone()
+
+    def requested(self, custom_id: str) -> bool:
+        """Whether a batch still to be collected holds this request."""
+        return self.conn.execute(
+            "SELECT 1 FROM provider_requests r JOIN provider_batches b ON b.id = r.batch_id "
+            "WHERE r.custom_id=? AND b.collected_at IS NULL LIMIT 1", (custom_id,)).fetchone() is not None
+
+    def batch_requests(self, batch_id: str) -> Iterator[tuple[str, list[str]]]:
+        """(path, [custom_id]) of a provider batch, by path."""
+        rows = self.conn.execute("SELECT path, custom_id FROM provider_requests WHERE batch_id=? "
+                                 "ORDER BY path, custom_id", (batch_id,)).fetchall()
+        path, ids = None, []
+        for p, cid in rows:
+            if p != path and ids:
+                yield path, ids
+                ids = []
+            path = p
+            ids.append(cid)
+        if ids:
+            yield path, ids
 
     def status_counts(self) -> dict[str, int]:
         return {r[0]: r[1] for r in self.conn.execute(

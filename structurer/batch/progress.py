@@ -92,6 +92,9 @@ class Reporter:
     def tick(self) -> None:
         """Called by the runner's loop a few times a second."""
 
+    def note(self, message: str) -> None:
+        """A line about the run itself (provider batches submitted, polled, collected)."""
+
     def stop(self) -> None:
         pass
 
@@ -127,6 +130,9 @@ class RichReporter(Reporter):
     def tick(self) -> None:
         self.progress.update(self.task, info=self._info())
 
+    def note(self, message: str) -> None:
+        self.progress.console.print(message, markup=False, highlight=False)
+
     def stop(self) -> None:
         if self.task is not None:
             self.progress.update(self.task, completed=self.stats.finished, info=self._info())
@@ -156,6 +162,9 @@ class LineReporter(Reporter):
     def update(self, outcome: str, result: dict | None = None) -> None:
         super().update(outcome, result)
         self.tick()
+
+    def note(self, message: str) -> None:
+        print(f"batch: {message}", file=self.stream, flush=True)
 
     def stop(self) -> None:
         print(f"batch: {self.stats.line()}", file=self.stream, flush=True)

@@ -21,19 +21,18 @@ Design, for unattended runs over tens of thousands of files:
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from pathlib import Path
 
 from .discovery import Input, count_inputs, iter_inputs, normalize_suffixes
 from .manifest import FILENAME, Manifest, ManifestError, connect, failures
 from .progress import Reporter
-from .worker import worker_main
+from .pool import run_pool
+from .provider import ProviderOptions, ProviderSummary
 
 DOCS_DIR = "docs"
 
@@ -53,6 +52,7 @@ class BatchOptions:
     suffixes: tuple[str, ...] | None = None  # file types to take (default: every supported one)
     recycle_after: int = 1000  # documents per worker before it is replaced
     llm_options: dict = field(default_factory=dict)
+    provider: "ProviderOptions | None" = None  # LLM chunks through the provider's batch API first
 
 
 @dataclass
@@ -64,6 +64,12 @@ class BatchResult:
     completed: bool  # False when interrupted
     gone: int = 0  # manifest documents no longer found in the input
     notes: list[str] = field(default_factory=list)  # one-line warnings (unreadable folders…)
+    provider: "ProviderSummary | None" = None  # what the provider batch steps did (--batch-api)
+
+    @property
+    def pending(self) -> list[tuple[str, str]]:
+        """(batch id, status) of provider batches still running (the run stopped to wait)."""
+        return self.provider.pending if self.provider is not None else []
 
     def failures(self) -> Iterator[tuple[str, str]]:
         """(path relative to the input folder, one-line reason) of this run's failures."""
@@ -125,68 +131,6 @@ class PromptVersions:
 
 def output_path(out_dir: Path, rel: str) -> Path:
     return out_dir / DOCS_DIR / (rel + ".json")
-
-
-# ---------------------------------------------------------------------------- worker pool
-
-
-def _context():
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["structurer.cli", "structurer.pipeline", "structurer.rules",
-                                    "structurer.checks.engine", "structurer.batch.worker"])
-        return ctx
-    return mp.get_context("spawn")
-
-
-class _Slot:
-    """One worker process and the task it holds."""
-
-    def __init__(self, ctx) -> None:
-        self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=worker_main, args=(child,), daemon=True)
-        self.proc.start()
-        child.close()  # the worker's end lives in the worker only: its death closes the pipe
-        self.task: dict | None = None
-        self.since = 0.0
-        self.served = 0
-
-    def send(self, task: dict) -> None:
-        self.task, self.since = task, time.monotonic()
-        self.conn.send(task)
-
-    def stop(self, grace: float = 2.0) -> None:
-        try:
-            if self.task is None:
-                self.conn.send(None)
-            else:
-                self.proc.kill()
-        except OSError:
-            pass
-        self.proc.join(grace)
-        if self.proc.is_alive():
-            self.proc.kill()
-            self.proc.join()
-        self.conn.close()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.join()
-        self.conn.close()
-
-
-def _death(slot: _Slot) -> str:
-    slot.proc.join(2)  # its pipe closed first; let the process be reaped for its exit status
-    code = slot.proc.exitcode
-    if code is not None and code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        how = f"killed by {name}" + (" (out of memory?)" if -code == signal.SIGKILL else "")
-    else:
-        how = f"exit code {code}" if code is not None else "no exit status"
-    return f"worker process died while processing this document ({how})"
 
 
 # ---------------------------------------------------------------------------- the run
@@ -305,77 +249,47 @@ def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: M
     old_term = None
     if hasattr(signal, "SIGTERM") and _main_thread():
         old_term = signal.signal(signal.SIGTERM, on_term)
-    ctx = _context()
-    slots: list[_Slot] = []
+
+    def tasks():
+        for kind, inp, task in plan:
+            if kind == "skip":
+                reporter.update("skipped")
+                continue
+            yield inp.rel, task
+
+    def on_start(rel, task):
+        manifest.mark_running(rel, run_id, opts.backend, attempt=task["known_sha256"] is None)
+
+    def on_result(rel, task, result):
+        _record(manifest, opts, out_dir, task, result, reporter)
+
+    def on_lost(rel, task, reason):
+        _record_failure(manifest, opts, out_dir, task, reason, reporter)
+
     completed = False
+    provider = None
+    if opts.provider is not None:
+        try:
+            provider = _provider_steps(opts, in_dir, out_dir, jobs, manifest, run_id, reporter)
+        except BaseException:
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
+            manifest.finish_run(run_id, stats.counts(), False)
+            raise
+        if provider is None or provider.pending:  # interrupted, or waiting on the provider
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
+            manifest.finish_run(run_id, stats.counts(), False)
+            return BatchResult(run_id, manifest.path, stats.counts(), time.monotonic() - t0, False,
+                               0, notes + unreadable, provider=provider)
     reporter.start(total)
     try:
-        slots = [_Slot(ctx) for _ in range(min(jobs, max(total, 1)))]
-        exhausted = False
-        while True:
-            for i, slot in enumerate(slots):  # keep every worker busy
-                while slot.task is None and not exhausted:
-                    step = next(plan, None)
-                    if step is None:
-                        exhausted = True
-                        break
-                    kind, inp, task = step
-                    if kind == "skip":
-                        reporter.update("skipped")
-                        continue
-                    if slot.served >= opts.recycle_after:
-                        slot.stop()
-                        slot = slots[i] = _Slot(ctx)
-                    manifest.mark_running(inp.rel, run_id, opts.backend,
-                                          attempt=task["known_sha256"] is None)
-                    try:
-                        slot.send(task)
-                    except OSError:  # the idle worker is gone: not the document's fault
-                        slot.kill()
-                        slot = slots[i] = _Slot(ctx)
-                        slot.send(task)
-            busy = [s for s in slots if s.task is not None]
-            if not busy:
-                break
-            pause = 0.25
-            if opts.timeout is not None:  # wake up at the first deadline
-                now = time.monotonic()
-                pause = max(0.0, min(pause, min(s.since + opts.timeout - now for s in busy)))
-            ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=pause))
-            now = time.monotonic()
-            for i, slot in enumerate(slots):
-                if slot.task is None:
-                    continue
-                result = None
-                if slot.conn in ready or slot.proc.sentinel in ready:
-                    try:
-                        if slot.conn.poll():
-                            result = slot.conn.recv()
-                    except (EOFError, OSError):
-                        result = None
-                    if result is None:
-                        _record_failure(manifest, opts, out_dir, slot.task, _death(slot), reporter)
-                        slot.kill()
-                        slots[i] = _Slot(ctx)
-                        continue
-                elif opts.timeout is not None and now - slot.since > opts.timeout:
-                    _record_failure(manifest, opts, out_dir, slot.task,
-                                    f"timed out after {opts.timeout:g} s (worker stopped)", reporter)
-                    slot.kill()
-                    slots[i] = _Slot(ctx)
-                    continue
-                else:
-                    continue
-                task, slot.task = slot.task, None
-                slot.served += 1
-                _record(manifest, opts, out_dir, task, result, reporter)
-            reporter.tick()
+        run_pool(tasks(), min(jobs, max(total, 1)), on_result=on_result, on_lost=on_lost, on_start=on_start,
+                 tick=reporter.tick, timeout=opts.timeout, recycle_after=opts.recycle_after)
         completed = True
     except (KeyboardInterrupt, _Stop):
         completed = False
     finally:
-        for slot in slots:
-            slot.stop()
         reporter.stop()
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
@@ -384,7 +298,27 @@ def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: M
     gone = manifest.mark_gone(run_id) if completed and not unreadable else 0
     manifest.finish_run(run_id, stats.counts(), completed)
     return BatchResult(run_id, manifest.path, stats.counts(), time.monotonic() - t0, completed,
-                       gone, notes)
+                       gone, notes, provider=provider)
+
+
+def _provider_steps(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: Manifest,
+                    run_id: int, reporter: Reporter):
+    """Plan, submit, wait for and collect provider batches (see structurer.batch.provider);
+    None when interrupted."""
+    from ..llm.provider_batch import ProviderBatchError
+    from .provider import run_provider
+
+    todo = ((inp.rel, task) for kind, inp, task in _plan(opts, in_dir, out_dir, manifest, run_id,
+                                                         PromptVersions(opts.llm_options), [])
+            if kind == "task")
+    try:
+        return run_provider(todo, backend=opts.backend, llm_options=opts.llm_options, in_dir=in_dir,
+                            out_dir=out_dir, jobs=jobs, manifest=manifest, run_id=run_id,
+                            options=opts.provider, say=reporter.note, timeout=opts.timeout)
+    except ProviderBatchError as exc:
+        raise BatchError(str(exc)) from None
+    except (KeyboardInterrupt, _Stop):
+        return None
 
 
 def _main_thread() -> bool:

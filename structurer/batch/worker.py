@@ -64,9 +64,41 @@ def finding_row(r) -> dict:
     }
 
 
+def provider_task(task: dict) -> dict:
+    """A document's part in a provider batch run. op "plan": the JSONL lines of the requests
+    its LLM backend would make that the cache does not answer; op "settle": store the
+    provider's answers (`answers`, lines of the batch's output) in the cache."""
+    from ..cli import UserError, _prepare
+    from ..llm import provider_batch
+    from ..llm.backend import settings_from
+
+    rel, path = task["rel"], Path(task["path"])
+    res: dict = {"rel": rel}
+    try:
+        prep = _prepare(path)
+        settings = settings_from(task.get("llm_options") or {})
+        if task["op"] == "plan":
+            lines, cached = provider_batch.plan_document(prep, task["backend"], settings)
+            res.update(status="planned", lines=lines, cached=cached)
+        else:
+            settled = provider_batch.settle_document(prep, task["backend"], settings, task["answers"],
+                                                     task.get("batch_id", ""))
+            res.update(status="settled", settled=settled.as_dict())
+    except (UserError, IngestError, OSError) as exc:
+        msg = str(exc) if not isinstance(exc, OSError) else f"cannot read {path}: {exc.strerror or exc}"
+        res.update(status="failed", error=one_line_error(msg, str(path), rel))
+    except Exception as exc:  # a bug or a pathological input: the document is retried directly later
+        res.update(status="failed", error=one_line_error(
+            f"internal error ({type(exc).__name__}): {one_line(exc)}", str(path), rel))
+    return res
+
+
 def process(task: dict) -> dict:
     """Structure one input. `task`: rel, path, output (absolute JSON path), backend,
-    known_sha256 (skip when the bytes still hash to it), llm_options."""
+    known_sha256 (skip when the bytes still hash to it), llm_options. Tasks with an `op`
+    are a provider batch's planning and settling (see `provider_task`)."""
+    if task.get("op"):
+        return provider_task(task)
     from ..checks.engine import evaluate
     from ..cli import UserError, _prepare
     from ..output import document_json, write_atomic

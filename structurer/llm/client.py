@@ -132,6 +132,12 @@ class LLMClient:
         self._active = asyncio.Semaphore(s.concurrency + max(2, s.concurrency // 4))
         return self
 
+    @property
+    def openai(self) -> openai.AsyncOpenAI:
+        """The underlying openai client (files and batches use it directly)."""
+        assert self._client is not None, "use the client inside `async with`"
+        return self._client
+
     async def __aexit__(self, *exc) -> None:
         if self._client is not None:
             await self._client.close()
@@ -144,29 +150,10 @@ class LLMClient:
 
     # ------------------------------------------------------------------ prompts
     def messages(self, chunk: Chunk, layout: Layout, meta: DocumentMeta) -> tuple[object, list[dict]]:
-        prompt = load_prompt(chunk.kind, self.settings.prompts_dir)
-        if chunk.kind == "table":
-            part = f", part {chunk.part} of {chunk.parts} (header repeated)" if chunk.parts > 1 else ""
-            values = dict(table=chunk.section, title=chunk.title, unit=chunk.unit or meta.unit or "元",
-                          part=part, vocabulary=table_vocabulary(chunk, layout), lines=chunk.text)
-        elif chunk.kind == "narrative":
-            values = dict(doc_kind={"final": "final-accounts"}.get(meta.kind or "", "budget"),
-                          unit=chunk.unit or meta.unit or "元",
-                          vocabulary=voc.narrative_vocabulary(meta.kind, chunk.text),
-                          lines=chunk.text)
-        else:
-            values = dict(lines=chunk.text)
-        return prompt, prompt.messages(**values)
+        return chunk_messages(self.settings, chunk, layout, meta)
 
     def key_parts(self, chunk: Chunk, prompt, messages: list[dict]) -> dict:
-        model = ANSWERS[chunk.kind]
-        s, mc = self.settings, self.mc
-        return {"endpoint": mc.endpoint, "model": mc.model, "mode": mc.mode,
-                "prompt": prompt.name, "prompt_version": prompt.version, "prompt_hash": prompt.hash,
-                "schema": model.schema_hash(), "chunk": chunk.digest,
-                "messages": cache_key({"m": messages}),
-                "params": {"temperature": mc.temperature, "max_tokens": mc.max_tokens, "seed": mc.seed,
-                           "max_reasks": s.max_reasks}}
+        return key_parts(self.settings, chunk, prompt, messages)
 
     # ------------------------------------------------------------------ calls
     async def run(self, chunks: list[Chunk], layout: Layout, meta: DocumentMeta) -> list[ChunkResult]:
@@ -264,10 +251,9 @@ class LLMClient:
             return
         if entry.get("answer") is None and not entry.get("split"):
             return  # a failed chunk is asked again next time
-        self.cache.put(key, {**entry, "model": self.mc.model, "endpoint": self.mc.endpoint, "prompt": prompt_tag,
-                             "usage": {"requests": stats.requests, "retries": stats.retries,
-                                       "reasks": stats.reasks, "prompt_tokens": stats.prompt_tokens,
-                                       "completion_tokens": stats.completion_tokens}})
+        self.cache.put(key, cache_entry(self.settings, entry, {
+            "requests": stats.requests, "retries": stats.retries, "reasks": stats.reasks,
+            "prompt_tokens": stats.prompt_tokens, "completion_tokens": stats.completion_tokens}, prompt_tag))
 
     def _transport_message(self, chunk: Chunk, stats: CallStats, e: Exception) -> str:
         cause = e
@@ -327,6 +313,42 @@ def _raw_json(completion, mode: str) -> str | None:
         except Exception:  # noqa: BLE001 - any unreadable text is no answer
             return None
     return text or None
+
+
+def chunk_messages(settings: Settings, chunk: Chunk, layout: Layout, meta: DocumentMeta
+                   ) -> tuple[object, list[dict]]:
+    """The versioned prompt of a chunk and its rendered messages."""
+    prompt = load_prompt(chunk.kind, settings.prompts_dir)
+    if chunk.kind == "table":
+        part = f", part {chunk.part} of {chunk.parts} (header repeated)" if chunk.parts > 1 else ""
+        values = dict(table=chunk.section, title=chunk.title, unit=chunk.unit or meta.unit or "元",
+                      part=part, vocabulary=table_vocabulary(chunk, layout), lines=chunk.text)
+    elif chunk.kind == "narrative":
+        values = dict(doc_kind={"final": "final-accounts"}.get(meta.kind or "", "budget"),
+                      unit=chunk.unit or meta.unit or "元",
+                      vocabulary=voc.narrative_vocabulary(meta.kind, chunk.text),
+                      lines=chunk.text)
+    else:
+        values = dict(lines=chunk.text)
+    return prompt, prompt.messages(**values)
+
+
+def key_parts(settings: Settings, chunk: Chunk, prompt, messages: list[dict]) -> dict:
+    """Everything that decides a chunk's answer (hashed into its cache key)."""
+    model = ANSWERS[chunk.kind]
+    mc = settings.model
+    return {"endpoint": mc.endpoint, "model": mc.model, "mode": mc.mode,
+            "prompt": prompt.name, "prompt_version": prompt.version, "prompt_hash": prompt.hash,
+            "schema": model.schema_hash(), "chunk": chunk.digest,
+            "messages": cache_key({"m": messages}),
+            "params": {"temperature": mc.temperature, "max_tokens": mc.max_tokens, "seed": mc.seed,
+                       "max_reasks": settings.max_reasks}}
+
+
+def cache_entry(settings: Settings, entry: dict, usage: dict, prompt_tag: str = "") -> dict:
+    """A cache entry as the sync client and the provider batch both write it."""
+    mc = settings.model
+    return {**entry, "model": mc.model, "endpoint": mc.endpoint, "prompt": prompt_tag, "usage": usage}
 
 
 def table_vocabulary(chunk: Chunk, layout: Layout) -> str:

@@ -14,6 +14,7 @@ fewer failing checks, or as many and more passing ones, than the document withou
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..checks.engine import evaluate
@@ -93,7 +94,15 @@ def _with_table(doc: Document, table: Table) -> Document:
     return doc.model_copy(update={"tables": tables})
 
 
-async def hybrid_document(prep: "Prepared", settings: Settings, ledger: RunLedger | None, environ) -> Document:
+@dataclass
+class HybridPlan:
+    doc: Document  # the rules' document
+    chunks: list[Chunk]  # what the model is asked
+    wanted: list[tuple[SectionLoc, str]]  # table sections sent to the model, and why
+
+
+def hybrid_plan(prep: "Prepared", settings: Settings) -> HybridPlan:
+    """The rules' document and the chunks the model is asked to help with."""
     seg, layout = prep.seg, prep.layout
     doc = extract_rules(prep)
     doc.backend = "hybrid"
@@ -116,6 +125,14 @@ async def hybrid_document(prep: "Prepared", settings: Settings, ledger: RunLedge
         if not any(sec.first + 1 <= t.span.line_start <= sec.last + 1 for t in doc.performance):
             perf_secs.append(sec)
     chunks.extend(grouped_chunks(layout, perf_secs, "performance", settings.limits, None))
+    return HybridPlan(doc, chunks, wanted)
+
+
+async def hybrid_document(prep: "Prepared", settings: Settings, ledger: RunLedger | None, environ) -> Document:
+    seg, layout = prep.seg, prep.layout
+    plan = hybrid_plan(prep, settings)
+    doc, chunks, wanted = plan.doc, plan.chunks, plan.wanted
+    by_span = {(t.id, t.span.line_start): t for t in doc.tables}
     if not chunks:
         doc.model = settings.model.model
         doc.usage = Usage()

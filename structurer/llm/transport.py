@@ -1,7 +1,7 @@
 """The HTTP layer under the openai client: limits, transport retries, usage counting.
 
-Transport errors — timeouts, connection errors, 408/429/5xx answers, a 200 whose body is
-cut off or not JSON — are retried here with tenacity (exponential backoff with jitter;
+Transport errors — timeouts, connection errors, 408/429/5xx answers, a chat completion
+whose body is cut off or not JSON — are retried here with tenacity (exponential backoff with jitter;
 a 429's `Retry-After` / `retry-after-ms` is honoured), below the openai client (whose own
 retries are off) and below instructor, so they are never shown to the model as a
 validation error. Each attempt waits for the rate limiter (requests and tokens per
@@ -209,7 +209,7 @@ class RetryingTransport(httpx2.AsyncBaseTransport):
                               extensions={k: v for k, v in resp.extensions.items() if k != "network_stream"})
         if resp.status_code in RETRY_STATUS:
             raise _Transient(f"HTTP {resp.status_code}", response=out, wait=retry_after(resp.headers))
-        if resp.status_code == 200:
+        if resp.status_code == 200 and request.url.path.endswith("/chat/completions"):
             try:
                 data = json.loads(content)
                 if not isinstance(data, dict) or not data.get("choices"):
