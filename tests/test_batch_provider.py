@@ -251,3 +251,47 @@ def test_batch_api_option_errors(no_env, monkeypatch, args, message):
     r = CliRunner().invoke(app, ["batch", str(no_env / "in"), "--out", str(no_env / "out"), *args],
                            catch_exceptions=False)
     assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
+
+
+@pytest.mark.slow
+def test_sigkill_while_waiting_then_rerun_collects_the_same_batch(no_env, sync_doc):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    reference, _ = sync_doc
+    with OpenAIServer(GoldModel(GOLD / f"{SEED}.yaml"), batch_polls=40) as srv:
+        src, cfg = _setup(no_env, srv)
+        out = no_env / "out"
+        proc = subprocess.Popen([sys.executable, "-m", "structurer", *_args(src, out, cfg, "--batch-api",
+                                                                             "--poll", "0.02")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        try:
+            deadline = time.monotonic() + 60
+            while True:  # wait until the batch is submitted and being polled
+                assert proc.poll() is None, proc.communicate()
+                assert time.monotonic() < deadline, "the batch was not submitted in time"
+                polls = sum(1 for q in srv.requests if q.path.startswith("/v1/batches/"))
+                if polls >= 3:
+                    break
+                time.sleep(0.01)
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        [b] = _batches(out)
+        assert b["collected_at"] is None and not (out / "docs" / f"{SEED}.txt.json").exists()
+        r = CliRunner().invoke(app, _args(src, out, cfg, "--batch-api", "--poll", "0.02"), catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert [q.path for q in srv.requests].count("/v1/batches") == 1 and _chat(srv) == []
+        assert [x["id"] for x in _batches(out)] == [b["id"]]
+        assert _content(_doc(out)) == _content(reference)
+        assert not list((out / "provider_batches").glob("*.tmp")) and not (out / "provider_batches" /
+                                                                          "spool.jsonl").exists()

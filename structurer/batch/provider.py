@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -107,7 +108,7 @@ def run_provider(tasks: Iterator[tuple[str, dict]], *, backend: str, llm_options
         file_id, batch = asyncio.run(api.submit(data, name, {"structurer_run": str(run_id)}))
         manifest.add_provider_batch(batch.id, endpoint=mc.endpoint, model=mc.model, backend=backend,
                                     status=batch.status, input_file_id=file_id, run_id=run_id, requests=ids)
-        write_atomic(folder / f"{batch.id}.input.jsonl", data)
+        write_atomic(folder / f"{_safe(batch.id)}.input.jsonl", data)
         summary.submitted.append((batch.id, len(ids)))
         say(f"submitted provider batch {batch.id}: {len(ids):,} requests")
 
@@ -164,6 +165,11 @@ def run_provider(tasks: Iterator[tuple[str, dict]], *, backend: str, llm_options
         summary.collected.append(_collect(b, api, settings, backend, llm_options, in_dir, folder, jobs,
                                           manifest, say, timeout))
     return summary
+
+
+def _safe(batch_id: str) -> str:
+    """A provider's batch id as a file name."""
+    return re.sub(r"[^\w.-]", "_", batch_id)
 
 
 def _update_status(manifest: Manifest, batch, say: Callable[[str], None]) -> None:
@@ -224,8 +230,8 @@ def _collect(row, api, settings, backend: str, llm_options: dict, in_dir: Path,
              folder: Path, jobs: int, manifest: Manifest, say: Callable[[str], None],
              timeout: float | None) -> dict:
     bid = row["id"]
-    index = _index([_download(api, row["output_file_id"], folder / f"{bid}.output.jsonl"),
-                    _download(api, row["error_file_id"], folder / f"{bid}.errors.jsonl")])
+    index = _index([_download(api, row["output_file_id"], folder / f"{_safe(bid)}.output.jsonl"),
+                    _download(api, row["error_file_id"], folder / f"{_safe(bid)}.errors.jsonl")])
     totals = {"cached": 0, "rejected": 0, "errors": 0, "split": 0, "stale": 0, "missing": 0,
               "prompt_tokens": 0, "completion_tokens": 0}
     reasons: list[str] = []

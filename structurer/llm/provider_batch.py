@@ -85,7 +85,8 @@ def settle_document(prep: "Prepared", backend: str, settings: Settings, answers:
                     batch_id: str = "") -> Settled:
     """Store the provider's answers to this document's requests in the cache."""
     cache = DiskCache(settings.cache_dir)
-    todo = {req.key: req for req, entry in leaf_requests(prep, backend, settings, cache) if entry is None}
+    # answers already in the cache (a collection that was interrupted) are settled again: same key, same answer
+    todo = {req.key: req for req, _ in leaf_requests(prep, backend, settings, cache)}
     out = Settled()
     for line in answers:
         req = todo.get(str(line.get("custom_id")))
