@@ -112,12 +112,8 @@ def corpus(root: Path, size: int) -> Path:
     return folder
 
 
-def run(size: int, root: Path, jobs: int) -> dict:
-    src = corpus(root, size)
-    out = root / f"out{size}"
-    shutil.rmtree(out, ignore_errors=True)
-    load0 = os.getloadavg()[0]
-    cmd = [sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out), "--jobs", str(jobs)]
+def measured(cmd: list[str]) -> tuple[subprocess.Popen, str, str, float, Sampler]:
+    """Run `cmd` to its end, sampling its process tree: (process, stdout, stderr, wall s, sampler)."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler(proc.pid)
@@ -126,6 +122,16 @@ def run(size: int, root: Path, jobs: int) -> dict:
     wall = time.perf_counter() - t
     sampler.stop_flag.set()
     sampler.join()
+    return proc, stdout, stderr, wall, sampler
+
+
+def run(size: int, root: Path, jobs: int) -> dict:
+    src = corpus(root, size)
+    out = root / f"out{size}"
+    shutil.rmtree(out, ignore_errors=True)
+    load0 = os.getloadavg()[0]
+    cmd = [sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out), "--jobs", str(jobs)]
+    proc, _, stderr, wall, sampler = measured(cmd)
     load1 = os.getloadavg()[0]
     if proc.returncode not in (0, 1):
         raise SystemExit(f"batch failed ({proc.returncode}): {stderr[-500:]}")
@@ -141,15 +147,8 @@ def run(size: int, root: Path, jobs: int) -> dict:
     subprocess.run(cmd, capture_output=True, check=False)
     rerun = time.perf_counter() - t
     db = root / f"out{size}.duckdb"
-    t = time.perf_counter()
-    ex = subprocess.Popen([sys.executable, "-m", "structurer", "export", str(out), "--duckdb", str(db)],
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    ex_sampler = Sampler(ex.pid)
-    ex_sampler.start()
-    _, ex_err = ex.communicate()
-    export = time.perf_counter() - t
-    ex_sampler.stop_flag.set()
-    ex_sampler.join()
+    ex, _, ex_err, export, ex_sampler = measured([sys.executable, "-m", "structurer", "export", str(out),
+                                                  "--duckdb", str(db)])
     if ex.returncode:
         raise SystemExit(f"export failed: {ex_err[-500:]}")
     cpu = sum(sampler.cpu.values())

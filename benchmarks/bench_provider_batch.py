@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import Sampler, corpus  # noqa: E402
+from bench_batch import corpus, measured  # noqa: E402
 from bench_llm import _RemoteServer  # noqa: E402
 
 
@@ -54,14 +54,7 @@ def run(size: int, root: Path, jobs: int) -> dict:
         cfg = _config(work, srv.base_url)
         cmd = [sys.executable, "-m", "structurer", "batch", str(src), "--out", str(work / "out"), "--backend",
                "llm", "--config", str(cfg), "--jobs", str(jobs), "--batch-api", "--poll", "0.5"]
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        sampler = Sampler(proc.pid)
-        sampler.start()
-        stdout, stderr = proc.communicate()
-        wall = time.perf_counter() - t
-        sampler.stop_flag.set()
-        sampler.join()
+        proc, _, stderr, wall, sampler = measured(cmd)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"batch failed ({proc.returncode}): {stderr[-800:]}")
         t = time.perf_counter()

@@ -44,7 +44,7 @@ class ProviderOptions:
     wait: bool = True  # False: submit (or poll once) and stop while a batch is running
     poll_s: float = 30.0  # seconds between polls
     max_requests: int = 50_000  # requests per provider batch (OpenAI's limit)
-    max_bytes: int = 100 * 1024 * 1024  # bytes per input file (OpenAI allows 200 MB)
+    max_bytes: int = 50 * 1024 * 1024  # bytes per input file (OpenAI allows 200 MB; the runner holds one)
 
 
 @dataclass
