@@ -105,8 +105,9 @@ class ChunkResult:
 
 
 class LLMClient:
-    def __init__(self, settings: Settings, environ=None):
+    def __init__(self, settings: Settings, environ=None, hint: str | None = None):
         self.settings = settings
+        self.hint = hint  # appended to every chunk's user message (a second reading's reason)
         self.mc = settings.model
         self._key = self.mc.api_key(environ)
         protect(self._key)
@@ -150,7 +151,7 @@ class LLMClient:
 
     # ------------------------------------------------------------------ prompts
     def messages(self, chunk: Chunk, layout: Layout, meta: DocumentMeta) -> tuple[object, list[dict]]:
-        return chunk_messages(self.settings, chunk, layout, meta)
+        return chunk_messages(self.settings, chunk, layout, meta, self.hint)
 
     def key_parts(self, chunk: Chunk, prompt, messages: list[dict]) -> dict:
         return key_parts(self.settings, chunk, prompt, messages)
@@ -315,9 +316,10 @@ def _raw_json(completion, mode: str) -> str | None:
     return text or None
 
 
-def chunk_messages(settings: Settings, chunk: Chunk, layout: Layout, meta: DocumentMeta
+def chunk_messages(settings: Settings, chunk: Chunk, layout: Layout, meta: DocumentMeta, hint: str | None = None
                    ) -> tuple[object, list[dict]]:
-    """The versioned prompt of a chunk and its rendered messages."""
+    """The versioned prompt of a chunk and its rendered messages; `hint` (a second reading's
+    reason) is appended to the user message, so it is part of the cache key too."""
     prompt = load_prompt(chunk.kind, settings.prompts_dir)
     if chunk.kind == "table":
         part = f", part {chunk.part} of {chunk.parts} (header repeated)" if chunk.parts > 1 else ""
@@ -330,7 +332,10 @@ def chunk_messages(settings: Settings, chunk: Chunk, layout: Layout, meta: Docum
                       lines=chunk.text)
     else:
         values = dict(lines=chunk.text)
-    return prompt, prompt.messages(**values)
+    messages = prompt.messages(**values)
+    if hint:
+        messages[-1] = {**messages[-1], "content": f"{messages[-1]['content']}\n\n{hint}"}
+    return prompt, messages
 
 
 def key_parts(settings: Settings, chunk: Chunk, prompt, messages: list[dict]) -> dict:

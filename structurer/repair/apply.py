@@ -144,6 +144,8 @@ def apply_entries(base: Document, entries: list[Entry]) -> tuple[Document, list[
             printed = e.printed_new or printed_for(v, e.new)
             if isinstance(v.obj, Cell):
                 v.obj.value, v.obj.printed, v.obj.status = e.new, printed, "ok"
+                if e.span_new:
+                    v.obj.span = Span.model_validate(e.span_new)
             else:
                 v.obj.value, v.obj.printed = e.new, printed
             doc.warnings.append(f"repair: {e.action} {v.label}: {_money(e.old)} → {_money(e.new)} 元"

@@ -38,9 +38,14 @@ def register(app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="corrected document (default <stem>.corrected.json beside the input)"),
         log: Optional[Path] = typer.Option(None, "--log", help="corrections log (default <stem>.corrections.jsonl beside the input)"),
         source: Optional[Path] = typer.Option(None, "--source", help="the source file of a document JSON, if not beside it"),
+        model: Optional[str] = typer.Option(None, "--model", help="a model the TUI may ask to read a failing "
+                                            "check's values again (key m): a name in structurer.toml or a model id"),
+        config: Optional[Path] = typer.Option(None, "--config", help="structurer.toml for --model"),
     ) -> None:
         """Review findings beside the source and correct values (corrections go to an append-only
-        log; the corrected document is written on save). `--apply LOG` does it non-interactively."""
+        log; the corrected document is written on save). `--apply LOG` does it non-interactively.
+        With --model, `m` asks the model to read the values of a failing check again and `A`
+        takes its reading (grounded: only values printed on the lines it cites)."""
         from .gold_writer import GoldWriteError
         from .log import LogError
         from .session import RepairSession, default_paths
@@ -79,6 +84,15 @@ def register(app: typer.Typer) -> None:
                     _fail(str(e), 1)
                 _info(f"gold → {gp}")
             return
+        settings = None
+        if model or config:
+            from ..llm.config import ConfigError, load_settings
+
+            try:
+                settings = load_settings(model, config)
+                settings.model.api_key()
+            except ConfigError as e:
+                _fail(str(e))
         if not (sys.stdin.isatty() and sys.stdout.isatty()):
             _fail("repair is interactive and needs a terminal (use --apply LOG to apply a corrections log)")
         log_path = log or default_log
@@ -91,7 +105,7 @@ def register(app: typer.Typer) -> None:
         from .tui import GoldTarget, RepairApp
 
         gold = GoldTarget(gold_dir, force, reviewer) if save_gold else None
-        RepairApp(session, gold).run()
+        RepairApp(session, gold, settings).run()
         _info(f"log: {session.log.path} ({len(session.entries)} entries); {session.summary()}")
         if session.dirty:
             _info(f"corrected document not written this time: structurer repair {file} --apply {session.log.path}")

@@ -16,6 +16,8 @@ Fields of a line (absent when not relevant):
     old, new     the value before and after, in 元, as decimal strings (null: unreadable)
     unit         the unit the value is printed in
     printed_old, printed_new   the value as printed before, and as it would be printed after
+    span_new     where the new value is printed, when that is another place (a value the
+                 model read again: start, end, line_start, line_end)
     finding      the check instance the action answers, title: that check's title
     reason       the reviewer's words (a note's text, why a value is a document error …)
     undoes       for an undo: the id of the entry taken back
@@ -49,6 +51,7 @@ class Entry:
     unit: str | None = None
     printed_old: str | None = None
     printed_new: str | None = None
+    span_new: dict | None = None
     finding: str | None = None
     title: str | None = None
     reason: str = ""

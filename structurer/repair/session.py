@@ -160,6 +160,45 @@ class RepairSession:
         return self._record(Entry("note", *(target or (None, None, None)), finding=result.instance if result else None,
                                   title=result.title if result else None, reason=text.strip(), **kw))
 
+    def second_reading(self, result: Result, settings, environ=None):
+        """Ask the model to read the values of a failing check again (`structurer.llm.reread`);
+        nothing is changed until `take_reading`."""
+        if self.source is None:
+            raise ActionError("the model reads the source: pass --source FILE")
+        if not any(t.kind == "cell" for t in result.terms):
+            raise ActionError("only table values can be read again by the model")
+        from ..llm.client import LLMError
+        from ..llm.config import ConfigError
+        from ..llm.reread import reread
+        from ..pipeline import Prepared
+
+        table_lines = {t.id: t.span.line_start for t in reversed(self.doc.tables)}
+        try:
+            return reread(Prepared(self.source), result, table_lines, settings, environ)
+        except (LLMError, ConfigError) as e:
+            raise ActionError(str(e)) from None
+
+    def take_reading(self, result: Result, second) -> list[Entry]:
+        """Record every value the model read differently (an edit each, with the model's
+        printed text and span)."""
+        differ = [r for r in second.readings if r.differs]
+        if not differ:
+            raise ActionError("the model reads no value differently: the document itself may be "
+                              "inconsistent (d: keep it as printed)")
+        out = []
+        for r in differ:
+            v = self._value(r.key)
+            if not same_value(v.value, r.current):
+                raise ActionError(f"{v.label} changed since the model read it")
+            c = r.cell
+            out.append(self._record(Entry(
+                "edit", *r.key, old=v.value, new=c.value, unit=v.unit, printed_old=v.printed,
+                printed_new=c.printed, span_new=c.span.model_dump() if c.span != v.span else None,
+                finding=result.instance, title=result.title,
+                reason=f"read again by {second.model}: printed {c.printed!r}, line {c.span.line_start}"
+                       + (" (another place than the extracted value's)" if r.elsewhere else ""))))
+        return out
+
     def skip(self, result: Result) -> None:
         self.skipped.add(result.instance)
 

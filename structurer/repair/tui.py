@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -69,7 +70,7 @@ def source_excerpt(source: SourceText | None, span: Span | None, style: str = "r
     return out
 
 
-def finding_text(session: RepairSession, f: Finding) -> Text:
+def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
     r = f.result
     t = Text()
     t.append(f"{r.severity.upper()} ", style=_SEV_STYLE.get(r.severity, ""))
@@ -114,6 +115,23 @@ def finding_text(session: RepairSession, f: Finding) -> Text:
         e = session.kept().get(r.instance)
         if e is not None:
             t.append(f"\nKept as printed (log entry {e.id}): {e.reason}\n", style="magenta")
+    if second is not None:
+        t.append(f"\nRead again by {second.model}:\n", style="bold cyan")
+        for rd in second.readings:
+            t.append(f"  {'/'.join(rd.key)}: ", style="bold")
+            if rd.cell is None:
+                t.append("no value found where the table prints it\n", style="dim")
+            elif rd.differs:
+                t.append(f"{money(rd.current)} → {money(rd.cell.value)} 元, printed {rd.cell.printed!r} "
+                         f"on line {rd.cell.span.line_start}", style="bold cyan")
+                t.append("  (another place than the extracted value's)\n" if rd.elsewhere else "\n", style="yellow")
+                t.append_text(source_excerpt(session.source, rd.cell.span, "reverse bold cyan"))
+            else:
+                t.append("as in the document\n", style="dim")
+        if any(rd.differs for rd in second.readings):
+            t.append("  A: take the model's reading\n", style="cyan")
+        for w in second.warnings[:3]:
+            t.append(f"  {w}\n", style="dim")
     notes = [e for e in session.entries if e.action == "note" and e.finding == r.instance]
     for e in notes:
         t.append(f"note {e.id}: {e.reason}\n", style="cyan")
@@ -203,6 +221,8 @@ class RepairApp(App):
         Binding("e", "edit", "Edit value"),
         Binding("d", "doc_error", "Document error"),
         Binding("n", "note", "Note"),
+        Binding("m", "ask_model", "Ask model"),
+        Binding("A", "take_reading", "Take model's reading"),
         Binding("s", "skip", "Skip"),
         Binding("u", "undo", "Undo"),
         Binding("w", "save", "Save"),
@@ -211,10 +231,12 @@ class RepairApp(App):
         Binding("q", "quit_app", "Quit"),
     ]
 
-    def __init__(self, session: RepairSession, gold: GoldTarget | None = None):
+    def __init__(self, session: RepairSession, gold: GoldTarget | None = None, settings=None):
         super().__init__()
         self.session = session
         self.gold = gold
+        self.settings = settings  # LLM settings: the model asked by `m` (None: no model configured)
+        self.readings: dict[str, object] = {}  # finding instance → the model's SecondReading
         self._finding_keys: list[str] = []
         self._table_index = 0
         self._cell_targets: dict[tuple[int, int], Target] = {}
@@ -325,7 +347,7 @@ class RepairApp(App):
             detail.update(Text("No failing check. " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
                                + "\nPress w to save, t to browse the tables.", style="green"))
         else:
-            detail.update(finding_text(self.session, f))
+            detail.update(finding_text(self.session, f, self.readings.get(f.instance)))
 
     def load_table(self, index: int, keep_cursor: bool = False) -> None:
         doc = self.session.doc
@@ -490,6 +512,59 @@ class RepairApp(App):
 
         self.push_screen(Prompt(f"Note on {'/'.join(target) if target else 'the finding'}",
                                 [("text", "note", "")]), done)
+
+    def _finding_here(self) -> Result | None:
+        """The selected finding, or (tables view) the first failing check of the selected value."""
+        if self.in_tables():
+            target = self.current_cell()
+            return next((r for r in self.session.report.findings() if any(t.key == target for t in r.terms)),
+                        None)
+        f = self.current_finding()
+        return f.result if f is not None else None
+
+    def action_ask_model(self) -> None:
+        if self.settings is None:
+            self.say("no model configured: start repair with --model NAME (and --config FILE)", "warning")
+            return
+        result = self._finding_here()
+        if result is None:
+            self.say("no failing check selected", "warning")
+            return
+        self.say(f"asking {self.settings.model.model} to read the values of {result.instance} again …")
+        self._ask(result)
+
+    @work(thread=True, exclusive=True, group="model")
+    def _ask(self, result: Result) -> None:
+        try:
+            second = self.session.second_reading(result, self.settings)
+        except ActionError as e:
+            self.call_from_thread(self.say, str(e), "error")
+            return
+        self.call_from_thread(self._show_reading, result, second)
+
+    def _show_reading(self, result: Result, second) -> None:
+        self.readings[result.instance] = second
+        differ = [r for r in second.readings if r.differs]
+        if differ:
+            parts = [f"{'/'.join(r.key)} {money(r.current)} → {money(r.cell.value)} (printed {r.cell.printed!r}, "
+                     f"line {r.cell.span.line_start}{', another place' if r.elsewhere else ''})" for r in differ]
+            self.say(f"{second.model} reads {'; '.join(parts)} — A: take it")
+        else:
+            self.say(f"{second.model} reads no value differently: the document itself may be inconsistent "
+                     "(d: keep it as printed)")
+        self.update_finding_detail()
+
+    def action_take_reading(self) -> None:
+        result = self._finding_here()
+        second = self.readings.get(result.instance) if result is not None else None
+        if second is None:
+            self.say("no reading by the model for this finding: press m first", "warning")
+            return
+        entries = self._do(self.session.take_reading, result, second)
+        if entries:
+            self.say(f"took the model's reading (log {', '.join(str(e.id) for e in entries)}): "
+                     + "; ".join(f"{e.where} {money(e.old)} → {money(e.new)} 元" for e in entries))
+            self.refresh_findings()
 
     def action_skip(self) -> None:
         if self.in_tables():
