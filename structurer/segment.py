@@ -76,9 +76,9 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
         return None
     if _SENTENCE_RE.search(text) or "见下表" in text or "详见" in text:
         return None
-    if text.count("表") > 1 and "、" in text:
-        return None  # prose listing several tables (基本支出表、项目支出表), not a title
     cand = _TITLE_PREFIX_RE.sub("", text, count=1)
+    if cand.count("表") > 1 and "、" in cand:
+        return None  # prose listing several tables (基本支出表、项目支出表), not a title
     if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):
         cand += next_line.compact  # a title broken before its last character
     for kind in vocab.TABLE_KINDS:

@@ -27,14 +27,14 @@ TABLE_KINDS: tuple[TableKind, ...] = (
               (r"财政拨款收支(预算)?总(体情况)?表$", r"财政拨款收支总体情况表$",
                r"财政拨款收入支出(决算|预算)?总表$")),
     TableKind("general_budget_basic_expenditure", "一般公共预算财政拨款基本支出表",
-              (r"一般公共预算(财政拨款)?基本支出(决算|预算)?(明细|情况|经济分类)?表$",
+              (r"一般公共预算(财政)?(拨款)?基本支出(决算|预算)?(明细|情况|经济分类(预算)?)?表$",
                r"基本支出部门预算经济分类预算表$", r"基本支出(决算|预算)明细表$"), coded=True),
     TableKind("gov_fund_expenditure", "政府性基金预算财政拨款支出表",
               (r"政府性?基金(预算)?(财政拨款)?(收入)?支出(决算|预算)?(情况)?表$",), coded=True),
     TableKind("state_capital_expenditure", "国有资本经营预算财政拨款支出表",
               (r"国有资本经营(预算)?(财政拨款)?(收入)?支出(决算|预算)?(情况)?表$",), coded=True),
     TableKind("general_budget_expenditure", "一般公共预算财政拨款支出表",
-              (r"一般公共预算(财政拨款)?支出(决算|预算)?(情况|功能分类预算)?表$",), coded=True),
+              (r"一般公共预算(财政)?(拨款)?支出(决算|预算)?(明细|情况|功能分类(预算)?)?表$",), coded=True),
     TableKind("economic_classification", "支出经济分类汇总表", (r"支出经济分类汇总表$",), coded=True),
     TableKind("operating_costs", "机关运行经费表", (r"(机关|机构)运行经费(支出)?表$",), coded=True),
     TableKind("project_expenditure", "项目支出表", (r"项目支出(预算)?表$",)),
@@ -43,9 +43,9 @@ TABLE_KINDS: tuple[TableKind, ...] = (
     TableKind("revenue_expenditure_summary", "收支总表",
               (r"收支(预算)?总表$", r"收支总体情况表$", r"财务收支预算总表$", r"收入支出(决算|预算)总表$")),
     TableKind("revenue", "收入总表",
-              (r"收入(预算)?总表$", r"收入总体情况表$", r"收入(决算|预算)表$")),
+              (r"收入(决算|预算)?总表$", r"收入总体情况表$", r"收入(决算|预算)表$")),
     TableKind("expenditure", "支出总表",
-              (r"支出(预算)?总表$", r"支出总体情况表$", r"支出(决算|预算)表$")),
+              (r"支出(决算|预算)?总表$", r"支出总体情况表$", r"支出(决算|预算)表$")),
 )
 TABLE_IDS = tuple(k.id for k in TABLE_KINDS)
 KIND_BY_ID = {k.id: k for k in TABLE_KINDS}

@@ -87,3 +87,44 @@ def test_tables_are_not_merged_into_neighbours():
     summary = doc.table("revenue_expenditure_summary")
     # the summary table runs over four pages; its last row (收入总计) is on the fourth
     assert summary.row("revenue.grand_total") is not None
+
+
+# Titles of the standard tables as the Ministry of Finance templates name them (budget and
+# final-accounts variants, with and without numbering); none of them is in the seeds.
+TITLE_VARIANTS = {
+    "附表1：收入决算总表": "revenue",
+    "表3 支出决算总表": "expenditure",
+    "收入支出决算总表": "revenue_expenditure_summary",
+    "财政拨款收入支出决算总表": "fiscal_grant_summary",
+    "一般公共预算财政拨款支出决算明细表": "general_budget_expenditure",
+    "一般公共预算拨款支出预算表": "general_budget_expenditure",
+    "一般公共预算支出功能分类预算表": "general_budget_expenditure",
+    "一般公共预算基本支出经济分类预算表": "general_budget_basic_expenditure",
+    "七、一般公共预算财政拨款基本支出决算明细表": "general_budget_basic_expenditure",
+    "表7：一般公共预算财政拨款“三公”经费及会议费、培训费支出决算表": "three_public",
+    "政府性基金预算财政拨款收入支出决算表": "gov_fund_expenditure",
+    "国有资本经营预算财政拨款收入支出决算表": "state_capital_expenditure",
+    "2025年部门收支预算总表": "revenue_expenditure_summary",
+    "单位收支总表": "revenue_expenditure_summary",
+}
+
+
+@pytest.mark.parametrize("title, kind", sorted(TITLE_VARIANTS.items()))
+def test_title_variants_of_other_templates(title, kind):
+    from structurer.ingest import SourceText
+    from structurer.layout import Layout
+    from structurer.segment import title_kind
+
+    layout = Layout.of(SourceText(path="t.txt", format="txt", encoding="utf-8", sha256="0", text=title))
+    found = title_kind(layout.lines[0])
+    assert found is not None and found[0] == kind, found
+
+
+def test_prose_naming_several_tables_is_not_a_title():
+    from structurer.ingest import SourceText
+    from structurer.layout import Layout
+    from structurer.segment import title_kind
+
+    text = "本部门无政府性基金预算支出表、国有资本经营预算支出表"
+    layout = Layout.of(SourceText(path="t.txt", format="txt", encoding="utf-8", sha256="0", text=text))
+    assert title_kind(layout.lines[0]) is None
