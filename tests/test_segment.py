@@ -106,6 +106,12 @@ TITLE_VARIANTS = {
     "国有资本经营预算财政拨款收入支出决算表": "state_capital_expenditure",
     "2025年部门收支预算总表": "revenue_expenditure_summary",
     "单位收支总表": "revenue_expenditure_summary",
+    "表十二、项目支出表": "project_expenditure",
+    "表1-1 部门收支总表": "revenue_expenditure_summary",
+    "附表1-2：部门收入总表": "revenue",
+    "（表3）部门支出总表": "expenditure",
+    "(05表)一般公共预算支出表": "general_budget_expenditure",
+    "部门预算公开表7 一般公共预算“三公”经费支出表": "three_public",
 }
 
 
