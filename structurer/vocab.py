@@ -296,7 +296,10 @@ NARRATIVE_SUBJECTS: tuple[NarrativeSubject, ...] = (
     NarrativeSubject(("expenditure.basic.personnel",), r"人员(?:类)?(?:项目)?经费(?:支出)?"),
     NarrativeSubject(("expenditure.basic.public",), r"(?:日常|正常|运转类)?公用(?:项目)?经费(?:支出)?"),
     NarrativeSubject(("expenditure.project",), r"项目支出"),
-    NarrativeSubject(("general_budget_expenditure.total",), r"一般公共预算(?:财政拨款)?支出"),
+    # 一般公共预算当年拨款: the templates' name for the year's general-budget spending (its
+    # 结构 paragraph then splits it by 类)
+    NarrativeSubject(("general_budget_expenditure.total",),
+                     r"一般公共预算(?:财政拨款)?支出|一般公共预算(?:财政)?当年拨款(?:规模)?"),
     # 三公 and the other restated tables
     NarrativeSubject(("three_public.total",), _Q + r"三公" + _Q + r"经费(?:财政拨款)?(?:支出)?"),
     NarrativeSubject(("three_public.overseas",), r"因公出国\(境\)(?:费用?|经费)(?:支出)?"),
@@ -327,6 +330,9 @@ NARRATIVE_SUBJECTS: tuple[NarrativeSubject, ...] = (
 # a short remark in parentheses (含结转).
 NARRATIVE_FILLER = (r"(?:\d{4}年度?|年初|全年|本年|当年|年度|预算|决算|安排|共计|总额|金额|资金|"
                     r"数|额|为|是|达到?|约|共|计|的|均|各|\([^()]{0,15}\))*")
+# A heading (or a paragraph's run-in title) about the general-budget expenditure: the 类
+# amounts of the paragraphs under it are general_budget_expenditure.<类 code>.
+NARRATIVE_GBE_TITLE_RE = re.compile(r"一般公共预算(?:财政拨款)?(?:当年拨款|支出)")
 # A clause that only qualifies the previous subject ("…预算为3.20万元，支出决算为2.92万元").
 NARRATIVE_CONTINUATION_RE = re.compile(r"(?:支出|收入)?(?:年初|全年)?(?:预算|决算)数?(?:为|是)?")
 # In final accounts a stated 预算数 gets the `.budget` suffix.

@@ -319,3 +319,24 @@ def test_scorer_takes_a_document_and_empty_sides() -> None:
     empty = score_narrative([], gold_of())
     assert (empty.precision, empty.recall) == (1.0, 1.0)
     assert score_narrative([], gold_of(("procurement.total", "amount", "0", "万元", 1))).f1 == 0.0
+
+
+def test_general_budget_appropriation_and_its_structure_under_a_heading() -> None:
+    """The templates' 一般公共预算当年拨款 paragraphs: the total, then its 类 split in a paragraph
+    of its own under a heading that names the general budget; the next heading ends that."""
+    text = ("某县医疗保障局2024年部门预算公开说明\n五、一般公共预算当年拨款情况说明\n"
+            "（一）一般公共预算当年拨款规模变化情况\n"
+            "2024年一般公共预算当年拨款1200万元，比上年减少20万元，下降1.64%。\n"
+            "（二）一般公共预算当年拨款结构情况\n"
+            "社会保障和就业支出1000万元，占83.33%；卫生健康支出200万元，占16.67%。\n"
+            "（三）其他情况\n"
+            "卫生健康支出200万元。\n")
+    assert facts_of(text) == [
+        ("general_budget_expenditure.total", "amount", 1200 * W),
+        ("general_budget_expenditure.total", "change", -20 * W),
+        ("general_budget_expenditure.total", "change", Decimal("-1.64")),
+        ("general_budget_expenditure.208", "amount", 1000 * W),
+        ("general_budget_expenditure.208", "share", Decimal("83.33")),
+        ("general_budget_expenditure.210", "amount", 200 * W),
+        ("general_budget_expenditure.210", "share", Decimal("16.67")),
+    ]

@@ -94,8 +94,12 @@ def extract_narrative(layout: Layout, seg: Segmentation) -> list[NarrativeFact]:
     final = seg.meta.kind == "final"
     facts: list[NarrativeFact] = []
     for sec in _prose_sections(layout, seg):
+        gbe = False  # under a heading about the general-budget expenditure (its 类 may follow)
         for para in _paragraphs(layout, sec):
-            facts.extend(_parse(layout, para, final, seg.meta.year))
+            if not _NUMBER_RE.search(para.text) or _LIST_START_RE.match(para.text):
+                title = re.split(r"[。:;]", para.text, maxsplit=1)[0]
+                gbe = bool(vocab.NARRATIVE_GBE_TITLE_RE.search(title))
+            facts.extend(_parse(layout, para, final, seg.meta.year, gbe))
     return facts
 
 
@@ -229,7 +233,7 @@ def _change_subject(region: str, gbe: bool) -> tuple[str, ...] | None:
     return best[2].keys if best else None
 
 
-def _parse(layout: Layout, para: _Para, final: bool, year: int | None) -> list[NarrativeFact]:
+def _parse(layout: Layout, para: _Para, final: bool, year: int | None, gbe: bool = False) -> list[NarrativeFact]:
     text = para.text
     numbers = list(_NUMBER_RE.finditer(text))
     if not numbers:
@@ -243,7 +247,7 @@ def _parse(layout: Layout, para: _Para, final: bool, year: int | None) -> list[N
     scan_s = "".join(scan)
     sent_ends = [k for k, ch in enumerate(scan_s) if ch in _SENTENCE_END]
     nt = NText(text, 0, tuple(para.src))
-    st = _State()
+    st = _State(gbe=gbe)
     out: list[NarrativeFact] = []
     prev_end = 0
 
