@@ -244,6 +244,8 @@ def test_an_endpoint_without_a_batch_api_is_one_line_and_exit_2(no_env):
     (["--backend", "rules", "--batch-api"], "--batch-api needs --backend llm or hybrid"),
     (["--backend", "llm", "--model", "m", "--batch-api", "--cache-only"], "drop --no-cache/--cache-only"),
     (["--backend", "llm", "--model", "m", "--no-wait"], "go with --batch-api"),
+    (["--backend", "llm", "--model", "m", "--poll", "5"], "go with --batch-api"),
+    (["--backend", "llm", "--model", "m", "--batch-api", "--poll", "0"], "--poll must be a positive"),
 ])
 def test_batch_api_option_errors(no_env, monkeypatch, args, message):
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")

@@ -33,7 +33,8 @@ def batch(
                                    "API (/v1/batches) first; what it cannot answer is asked directly"),
     no_wait: bool = typer.Option(False, "--no-wait", help="--batch-api: submit (or check) and stop while a "
                                  "provider batch is running (exit 75); rerun to continue"),
-    poll: float = typer.Option(30.0, "--poll", help="--batch-api: seconds between status checks"),
+    poll: Optional[float] = typer.Option(None, "--poll", help="--batch-api: seconds between status checks "
+                                         "(default 30)"),
 ) -> None:
     """Structure every document under INPUT_DIR in parallel, resumably.
 
@@ -157,7 +158,7 @@ def _llm_options(console, backend: str, model, config, no_cache: bool, cache_onl
     return {k: v for k, v in options.items() if v}
 
 
-def _provider_options(console, backend: str, batch_api: bool, no_wait: bool, poll: float, no_cache: bool,
+def _provider_options(console, backend: str, batch_api: bool, no_wait: bool, poll: float | None, no_cache: bool,
                       cache_only: bool):
     from rich.markup import escape
 
@@ -165,18 +166,20 @@ def _provider_options(console, backend: str, batch_api: bool, no_wait: bool, pol
 
     problem = None
     if not batch_api:
-        if no_wait or poll != 30.0:
+        if no_wait or poll is not None:
             problem = "--no-wait and --poll go with --batch-api"
     elif backend not in ("llm", "hybrid"):
         problem = "--batch-api needs --backend llm or hybrid"
     elif no_cache or cache_only:
         problem = "--batch-api delivers its answers through the cache: drop --no-cache/--cache-only"
-    elif poll <= 0:
+    elif poll is not None and poll <= 0:
         problem = "--poll must be a positive number of seconds"
     if problem:
         console.print(f"[red]error[/red]: {escape(problem)}", soft_wrap=True)
         raise typer.Exit(2)
-    return ProviderOptions(wait=not no_wait, poll_s=poll) if batch_api else None
+    if not batch_api:
+        return None
+    return ProviderOptions(wait=not no_wait) if poll is None else ProviderOptions(wait=not no_wait, poll_s=poll)
 
 
 def _print_provider(out_console, provider) -> None:
