@@ -233,9 +233,10 @@ HEADER_WORDS: tuple[HeaderWord, ...] = (
     HeaderWord(r"附属单位上缴收入", "subordinate_remittance"),
     HeaderWord(r"其他收入", "other"),
     HeaderWord(r"单位资金", "unit_funds"),
-    HeaderWord(r"一般公共预算(财政)?(拨款)?", "general_budget"),
-    HeaderWord(r"政府性基金(预算)?(财政)?(拨款)?", "gov_fund"),
-    HeaderWord(r"国有资本经营(预算)?(财政)?(拨款)?", "state_capital"),
+    # a fund's column, also when named as revenue (一般公共预算拨款收入: one column, not two)
+    HeaderWord(r"一般公共预算(财政)?(拨款)?(收入)?", "general_budget"),
+    HeaderWord(r"政府性基金(预算)?(财政)?(拨款)?(收入)?", "gov_fund"),
+    HeaderWord(r"国有资本经营(预算)?(财政)?(拨款)?(收入)?", "state_capital"),
     HeaderWord(r"合计|小计", "total"),
     HeaderWord(r"预算数|决算数|金额", "amount"),
 )

@@ -155,3 +155,37 @@ def test_selftest_200_mutations_per_seed():
         print(f"{name}: effective={len(res.effective)} in_identity={len(res.in_identity)} "
               f"recall={res.recall:.4f} localization={res.localization:.4f}")
         assert res.recall >= 0.95 and res.localization >= 0.85, name
+
+
+def _fund_split_revenue(gov_fund_2080299: str) -> str:
+    """A 部门收入总表 of the fund-split template (columns per fund, 单位资金), tab-separated."""
+    t = "\t"
+    rows = [["", "合计", "150.00", "140.00", "10.00", "", "", ""],
+            ["208", "社会保障和就业支出", "150.00", "140.00", "10.00", "", "", ""],
+            ["20802", "民政管理事务", "150.00", "140.00", "10.00", "", "", ""],
+            ["2080201", "行政运行", "100.00", "100.00", "", "", "", ""],
+            ["2080299", "其他民政管理事务支出", "50.00", "40.00", gov_fund_2080299, "", "", ""]]
+    head = ["科目编码", "科目名称", "合计", "一般公共预算拨款收入", "政府性基金预算拨款收入",
+            "国有资本经营预算拨款收入", "财政专户管理资金收入", "单位资金"]
+    return "\n".join(["某县民政局2025年部门预算公开", "", "表2 部门收入总表", "单位：万元", t.join(head),
+                      *(t.join(r) for r in rows)]) + "\n"
+
+
+def test_fund_split_revenue_template_is_read_and_checked():
+    doc, report = check_text(_fund_split_revenue("10.00"))
+    table = doc.table("revenue")
+    assert table.columns[:5] == ["total", "general_budget", "gov_fund", "state_capital", "fiscal_special_account"]
+    assert table.row("2080299").cell("gov_fund").value == Decimal("100000.00")
+    assert not report.findings()
+    by_id = {}
+    for r in report.results:
+        by_id.setdefault(r.identity, set()).add(r.status)
+    assert by_id["revenue.row_funds_total"] == {"pass"}
+    # the older template's identity (财政拨款 as one column) does not misfire here
+    assert by_id["revenue.row_sources"] == {"not_applicable"}
+
+    doc, report = check_text(_fund_split_revenue("12.00"))
+    failing = {r.identity for r in report.findings()}
+    assert "revenue.row_funds_total" in failing
+    d = max((r.diagnosis for r in report.findings() if r.diagnosis), key=lambda d: d.explains)
+    assert (d.table, d.row, d.column, d.fix) == ("revenue", "2080299", "gov_fund", Decimal("100000.00"))

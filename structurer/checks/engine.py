@@ -32,6 +32,8 @@ class Identity:
     cols: tuple[str, ...] | None = None
     where: str | None = None
     severity: str = "error"
+    requires: tuple[str, ...] = ()  # columns the table must print (one template's layout)
+    excludes: tuple[str, ...] = ()  # columns it must not print (another template's)
 
 
 @lru_cache(maxsize=4)
@@ -49,7 +51,8 @@ def load_catalog(path: str = str(CATALOG_PATH)) -> tuple[Identity, ...]:
                 raise ValueError(f"{d['id']}: unknown table {t}")
         out.append(Identity(d["id"], d["title"], tuple(d["tables"]), ex.parse(d["expr"]), fe,
                             tuple(d["cols"]) if d.get("cols") else None, d.get("where"),
-                            d.get("severity", "error")))
+                            d.get("severity", "error"), tuple(d.get("requires") or ()),
+                            tuple(d.get("excludes") or ())))
     return tuple(out)
 
 
@@ -105,7 +108,8 @@ class DocIndex:
         self.rows: dict[str, list[str]] = {}
         self.columns: dict[str, list[str]] = {}
         self.row_sets: dict[str, set[str]] = {}
-        self.col_sets: dict[str, set[str]] = {}
+        self.col_sets: dict[str, set[str]] = {}  # columns with a value
+        self.headed: dict[str, set[str]] = {}  # columns the header names (with values or not)
         self.decimals: dict[str, int] = {}
         for t in doc.tables:
             if t.id in self.rows:  # a second table with the same id: first one wins
@@ -122,6 +126,7 @@ class DocIndex:
             self.columns[t.id] = list(cols)
             self.row_sets[t.id] = set(self.rows[t.id])
             self.col_sets[t.id] = set(cols)
+            self.headed[t.id] = set(cols) | set(t.columns)
             self.decimals[t.id] = _table_decimals(t)
         self._parents: dict[str, dict[str, str]] = {}
         self._roots: dict[tuple[str, str], list[str]] = {}
@@ -284,6 +289,12 @@ def evaluate(doc: Document, catalog: tuple[Identity, ...] | None = None) -> Chec
     for ident in catalog:
         for table in ident.tables:
             if not idx.has_table(table):
+                continue
+            headed = idx.headed[table]
+            if not set(ident.requires) <= headed or set(ident.excludes) & headed:
+                results.append(Result(identity=ident.id, title=ident.title, table=table,
+                                      status="not_applicable",
+                                      reason="the table is laid out after another template"))
                 continue
             if not _columns_present(idx, ident, table):
                 results.append(Result(identity=ident.id, title=ident.title, table=table,

@@ -58,9 +58,10 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"附属单位上缴收入", "subordinate_remittance"),
     (r"其他收入", "other"),
     (r"单位资金", "unit_funds"),
-    (r"一般公共预算(财政)?(拨款)?", "general_budget"),
-    (r"政府性基金(预算)?(财政)?(拨款)?|基金预算(财政)?拨款", "gov_fund"),
-    (r"国有资本经营(预算)?(财政)?(拨款)?", "state_capital"),
+    # a fund's column, also when named as revenue (一般公共预算拨款收入 is one column, not two)
+    (r"一般公共预算(财政)?(拨款)?(收入)?", "general_budget"),
+    (r"政府性基金(预算)?(财政)?(拨款)?(收入)?|基金预算(财政)?拨款(收入)?", "gov_fund"),
+    (r"国有资本经营(预算)?(财政)?(拨款)?(收入)?", "state_capital"),
     (r"“?三公”?经费合计", "total"),
     (r"因公出国\(境\)费(用)?", "tp_overseas"),
     (r"公务用车购置及运行(维护)?费|公务用车购置及运维费", "tp_vehicle"),
