@@ -189,3 +189,32 @@ def test_fund_split_revenue_template_is_read_and_checked():
     assert "revenue.row_funds_total" in failing
     d = max((r.diagnosis for r in report.findings() if r.diagnosis), key=lambda d: d.explains)
     assert (d.table, d.row, d.column, d.fix) == ("revenue", "2080299", "gov_fund", Decimal("100000.00"))
+
+
+def _three_public_across(rows: list[list[str]]) -> str:
+    """A 三公 table printed across: the kinds are columns, 公务用车 split under its own header."""
+    t = "\t"
+    head = [["项目", "合计", "因公出国（境）费", "公务用车购置及运行费", "", "", "公务接待费"],
+            ["", "", "", "小计", "公务用车购置费", "公务用车运行费", ""]]
+    return "\n".join(["某县民政局2025年部门预算公开", "", "表7 一般公共预算“三公”经费支出表", "单位：万元",
+                      *(t.join(r) for r in head + rows)]) + "\n"
+
+
+def test_three_public_printed_across_becomes_rows_of_kinds():
+    doc, report = check_text(_three_public_across([["", "3.50", "0.00", "2.00", "0.00", "2.00", "1.50"]]))
+    got = {(r.id, c.column): c.value for r in doc.table("three_public").rows for c in r.cells}
+    assert got == {("total", "amount"): Decimal("35000.00"), ("overseas", "amount"): Decimal("0.00"),
+                   ("vehicle", "amount"): Decimal("20000.00"), ("vehicle.purchase", "amount"): Decimal("0.00"),
+                   ("vehicle.operation", "amount"): Decimal("20000.00"),
+                   ("reception", "amount"): Decimal("15000.00")}
+    statuses = {(r.identity, r.status) for r in report.results if r.table == "three_public"}
+    assert {("three_public.total", "pass"), ("three_public.vehicle", "pass")} <= statuses
+    assert not report.findings()
+    # a row per figure (预算数 / 决算数), and a slip in one of them, found and located
+    doc, report = check_text(_three_public_across([["预算数", "3.50", "0.00", "2.00", "0.00", "2.00", "1.50"],
+                                                   ["决算数", "3.30", "0.00", "1.90", "0.00", "1.90", "1.40"]]))
+    got = {(r.id, c.column): c.value for r in doc.table("three_public").rows for c in r.cells}
+    assert got[("total", "budget")] == Decimal("35000.00") and got[("total", "final")] == Decimal("33000.00")
+    assert got[("reception", "final")] == Decimal("14000.00") and not report.findings()
+    doc, report = check_text(_three_public_across([["", "3.50", "0.00", "2.00", "0.00", "2.00", "1.60"]]))
+    assert {r.identity for r in report.findings()} == {"three_public.total"}

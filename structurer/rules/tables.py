@@ -88,7 +88,7 @@ class TableParser:
         if sec.id in SUMMARY_TABLES:
             rows = self.parse_summary()
         elif sec.id == "three_public" and any(p[0] in ("budget", "final") and len(p) > 1
-                                               for p in self.leaves):
+                                               or p[0] in _TP_ACROSS for p in self.leaves):
             rows = self.parse_transposed_three_public()
         elif sec.id == "general_budget_basic_expenditure" and self._groups() > 1:
             rows = self.parse_side_by_side()
@@ -322,12 +322,20 @@ class TableParser:
 
     # ------------------------------------------------------------------ special layouts
     def parse_transposed_three_public(self) -> list[Row]:
+        """三公 printed across: the kinds are columns (under 预算数/决算数 groups, or plain with
+        one value row, or with a 预算数/决算数 label per row); rows become the kinds."""
         by_row: dict[str, Row] = {}
         for rec in self.grid.records:
             vals = [f for f in rec.fields]
+            labelled = next((m.group(1) for f in vals if (m := _BUDGET_FINAL_RE.match(compact(f.text)))), None)
+            row_col = {"预算": "budget", "决算": "final"}.get(labelled or "", "amount")
             for leaf_i, f in enumerate(vals[:len(self.leaves)]):
                 path = self.leaves[leaf_i]
-                if path[0] not in ("budget", "final"):
+                if path[0] in ("budget", "final"):
+                    column = path[0]
+                elif path[0] in _TP_ACROSS or path == ("total",):
+                    column = row_col
+                else:
                     continue
                 item = path[-1] if path[-1] != "subtotal" else path[-2]
                 row_id = {"total": "total", "tp_overseas": "overseas", "tp_vehicle": "vehicle",
@@ -336,7 +344,7 @@ class TableParser:
                           "tp_reception": "reception"}.get(item)
                 if row_id is None:
                     continue
-                c = self.cell(path[0], f)
+                c = self.cell(column, f)
                 if c is None:
                     continue
                 row = by_row.setdefault(row_id, Row(id=row_id, label=row_id, span=c.span))
@@ -358,6 +366,10 @@ class TableParser:
 
 
 # ---------------------------------------------------------------------- helpers
+
+# 三公 kinds as header columns (the across layout); a row label saying which figure a row holds
+_TP_ACROSS = {"tp_overseas", "tp_vehicle", "tp_reception"}
+_BUDGET_FINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、])?(?:全年|年初|本年)?(预算|决算)(?:数)?$")
 
 def _printed(layout: Layout, f: NText) -> str:
     if f.src is None:
