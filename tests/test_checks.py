@@ -218,3 +218,25 @@ def test_three_public_printed_across_becomes_rows_of_kinds():
     assert got[("reception", "final")] == Decimal("14000.00") and not report.findings()
     doc, report = check_text(_three_public_across([["", "3.50", "0.00", "2.00", "0.00", "2.00", "1.60"]]))
     assert {r.identity for r in report.findings()} == {"three_public.total"}
+
+
+def test_basic_expenditure_by_部门经济分类_codes():
+    """Header words 部门经济分类科目编码/名称 name the code and label columns (not a code group)."""
+    t = "\t"
+    rows = [["部门经济分类科目编码", "部门经济分类科目名称", "合计", "人员经费", "公用经费"],
+            ["", "合计", "100.00", "90.00", "10.00"],
+            ["301", "工资福利支出", "85.00", "85.00", ""], ["30101", "基本工资", "50.00", "50.00", ""],
+            ["30102", "津贴补贴", "35.00", "35.00", ""], ["302", "商品和服务支出", "10.00", "", "10.00"],
+            ["30201", "办公费", "10.00", "", "10.00"], ["303", "对个人和家庭的补助", "5.00", "5.00", ""],
+            ["30302", "退休费", "5.00", "5.00", ""]]
+    text = "\n".join(["某县民政局2025年部门预算公开", "", "表6 一般公共预算基本支出表", "单位：万元",
+                      *(t.join(r) for r in rows)]) + "\n"
+    doc, report = check_text(text)
+    table = doc.table("general_budget_basic_expenditure")
+    assert [(r.id, r.label, r.suspect) for r in table.rows][:3] == [
+        ("total", "合计", False), ("301", "工资福利支出", False), ("30101", "基本工资", False)]
+    assert not any(r.suspect for r in table.rows) and not report.findings()
+    assert sum(r.status == "pass" for r in report.results) >= 10
+    doc, report = check_text(text.replace("35.00\t35.00", "35.00\t36.00"))
+    d = max((r.diagnosis for r in report.findings() if r.diagnosis), key=lambda d: d.explains)
+    assert (d.row, d.column, d.fix) == ("30102", "personnel", Decimal("350000.00"))

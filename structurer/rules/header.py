@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 # (regex on whitespace-free text, token). Longest alternatives first.
 LEXICON: tuple[tuple[str, str], ...] = (
     (r"一般公共预算基本支出", "gb_basic"),
-    (r"功能分类科目编码|经济分类科目编码|科目编码|科目代码|单位编码", "code"),
-    (r"单位\(科目名称\)|科目名称|项目单位\(项目名称\)", "name"),
+    (r"(部门|政府)?(支出)?(功能|经济)分类科目(编码|代码)|科目编码|科目代码|单位编码", "code"),
+    (r"(部门|政府)?(支出)?(功能|经济)分类科目名称|单位\(科目名称\)|科目名称|项目单位\(项目名称\)", "name"),
     (r"(支出)?(部门)?(功能|经济)分类科目|政府预算支出经济分类科目编码?", "code_group"),
     (r"政府采购项目来源", "proc_source"),
     (r"政府采购金额(\(当年部门预算安排资金\))?", "proc_amount"),
