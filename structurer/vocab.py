@@ -176,11 +176,11 @@ THREE_PUBLIC_ROWS: tuple[tuple[str, str], ...] = (
 
 # assets rows (固定资产占用情况表)
 ASSET_ROWS: tuple[tuple[str, str], ...] = (
-    ("total", r"^资产总额$"),
+    ("total", r"^(资产总额|合计|总计)$"),
     ("buildings.office", r"^(其中:)?办公用房"),
     ("buildings", r"^房屋"),
     ("vehicles", r"^车辆"),
-    ("equipment_over_threshold", r"^单价在.*以上的设备"),
+    ("equipment_over_threshold", r"^(其中:)?单价(在)?.*以上的.{0,4}设备"),
     ("other", r"^其他固定资产"),
 )
 

@@ -240,3 +240,17 @@ def test_basic_expenditure_by_部门经济分类_codes():
     doc, report = check_text(text.replace("35.00\t35.00", "35.00\t36.00"))
     d = max((r.diagnosis for r in report.findings() if r.diagnosis), key=lambda d: d.explains)
     assert (d.row, d.column, d.fix) == ("30102", "personnel", Decimal("350000.00"))
+
+
+def test_assets_rows_of_other_templates():
+    t = "\t"
+    rows = [["项目", "数量（辆、台、套）", "价值"], ["合计", "", "120.00"], ["车辆", "2", "40.00"],
+            ["单价50万元以上的通用设备", "0", "0.00"], ["房屋", "", "80.00"]]
+    text = "\n".join(["某县民政局2025年部门预算公开", "", "表12 国有资产占用情况表", "单位：万元",
+                      *(t.join(r) for r in rows)]) + "\n"
+    doc, report = check_text(text)
+    assert [(r.id, r.suspect) for r in doc.table("assets").rows] == [
+        ("total", False), ("vehicles", False), ("equipment_over_threshold", False), ("buildings", False)]
+    assert not report.findings()
+    doc, report = check_text(text.replace("80.00", "85.00"))
+    assert report.findings()
