@@ -184,72 +184,8 @@ ASSET_ROWS: tuple[tuple[str, str], ...] = (
     ("other", r"^其他固定资产"),
 )
 
-# --------------------------------------------------------------------------- header words -> columns
-
-@dataclass(frozen=True)
-class HeaderWord:
-    pattern: str  # regex on whitespace-free header text (matched greedily, longest first)
-    column: str | None  # canonical column id; None for a group or a key column
-    role: str = "value"  # value | key | group
-    group: str | None = None  # for children: the group id they belong under
-
-
-# Key columns are not values; groups have children. Order: longer phrases first.
-HEADER_WORDS: tuple[HeaderWord, ...] = (
-    HeaderWord(r"序号", None, "key:seq"),
-    HeaderWord(r"行次", None, "key:line"),
-    HeaderWord(r"栏次", None, "key:col"),
-    HeaderWord(r"单位代码", None, "key:unit"),
-    HeaderWord(r"(部门|政府)?(支出)?(功能分类|经济分类)?科目(编码|代码)", None, "key:code"),
-    HeaderWord(r"(部门|政府)?(支出)?(功能分类|经济分类)?科目名称|单位\(科目名称\)|项目名称|单位名称", None, "key:name"),
-    HeaderWord(r"(支出)?(部门)?(功能|经济)分类科目", None, "group:code"),
-    HeaderWord(r"本年收入合计", "total"),
-    HeaderWord(r"本年支出合计", "total"),
-    HeaderWord(r"本年收入", None, "group:current_year"),
-    HeaderWord(r"本年支出", None, "group:current_year_exp"),
-    HeaderWord(r"本年拨款", None, "group:appropriation"),
-    HeaderWord(r"财政拨款结转结余", None, "group:carryover"),
-    HeaderWord(r"一般公共预算基本支出", None, "group:basic_gb"),
-    HeaderWord(r"基本支出", "basic", "value"),
-    HeaderWord(r"项目支出", "project", "value"),
-    HeaderWord(r"人员经费", "personnel"),
-    HeaderWord(r"公用经费", "public"),
-    HeaderWord(r"工资福利支出", "301"),
-    HeaderWord(r"对个人和家庭的补助", "303"),
-    HeaderWord(r"商品和服务支出", "302"),
-    HeaderWord(r"资本性支出", "310"),
-    HeaderWord(r"其他运转类", "other_operating"),
-    HeaderWord(r"特定目标类", "specific_target"),
-    HeaderWord(r"经营支出", "operating"),
-    HeaderWord(r"上(解|缴)上级支出", "remit_to_superior"),
-    HeaderWord(r"对附属单位补助支出", "subsidy_to_subordinate"),
-    HeaderWord(r"年初结转和结余|上年结转(结余)?", "prior_year_carryover"),
-    HeaderWord(r"年末结转和结余", "year_end_carryover"),
-    HeaderWord(r"财政拨款(收入)?", "fiscal_grant"),
-    HeaderWord(r"财政专户(管理资金|核拨)?(收入)?", "fiscal_special_account"),
-    HeaderWord(r"事业收入", "business"),
-    HeaderWord(r"(事业单位)?经营收入", "operating"),
-    HeaderWord(r"上级补助收入", "superior_subsidy"),
-    HeaderWord(r"附属单位上缴收入", "subordinate_remittance"),
-    HeaderWord(r"其他收入", "other"),
-    HeaderWord(r"单位资金", "unit_funds"),
-    # a fund's column, also when named as revenue (一般公共预算拨款收入: one column, not two)
-    HeaderWord(r"一般公共预算(财政)?(拨款)?(收入)?", "general_budget"),
-    HeaderWord(r"政府性基金(预算)?(财政)?(拨款)?(收入)?", "gov_fund"),
-    HeaderWord(r"国有资本经营(预算)?(财政)?(拨款)?(收入)?", "state_capital"),
-    HeaderWord(r"合计|小计", "total"),
-    HeaderWord(r"预算数|决算数|金额", "amount"),
-)
-
-# Money columns of three_public when printed across (transposed) rather than down.
-THREE_PUBLIC_COLUMNS_AS_ROWS = (
-    ("vehicle.purchase", r"公务用车购置费"),
-    ("vehicle.operation", r"公务用车运行(维护)?费"),
-    ("vehicle", r"公务用车购置及运行(维护)?费|公务用车购置及运维费"),
-    ("overseas", r"因公出国\(境\)费"),
-    ("reception", r"公务接待费"),
-    ("total", r"(“?三公”?经费)?合计"),
-)
+# Header words → columns: the lexicon and group structure live in structurer/rules/header.py
+# (LEXICON, CHILDREN); the canonical column ids they map to are COLUMNS below.
 
 # --------------------------------------------------------------------------- narrative facts
 
