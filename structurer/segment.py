@@ -119,6 +119,24 @@ def _has_table_cue(lines: list[Line], start: int, stop: int, titles: dict, headi
     return False
 
 
+_TABLE_ROW_RE = re.compile(r"\t|\S {2,}\S")
+
+
+def _row_of_table(lines: list[Line], j: int, stop: int) -> bool:
+    """A heading-like line inside a table is one of its rows when table rows follow it
+    ("三、国有资本经营预算拨款收入" with no amount, in a space-separated dump), perhaps after
+    more such label-only rows (their empty cells left as trailing spaces)."""
+    for ln in lines[j + 1:min(stop, j + 8)]:
+        if ln.blank:
+            continue
+        if _is_heading(ln):
+            if re.search(r"\S {2,}$", ln.raw.rstrip("\r\n")):
+                continue  # another row whose cells are all empty
+            return False
+        return bool(_TABLE_ROW_RE.search(ln.raw))
+    return False
+
+
 def locate_sections(layout: Layout) -> list[SectionLoc]:
     lines = layout.lines
     n = len(lines)
@@ -138,7 +156,7 @@ def locate_sections(layout: Layout) -> list[SectionLoc]:
         stop = starts[k + 1][0] if k + 1 < len(starts) else n
         last = i
         for j in range(i + 1, stop):
-            if headings[j] and j > i + 1:
+            if headings[j] and j > i + 1 and not _row_of_table(lines, j, stop):
                 break
             last = j
         kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"

@@ -134,3 +134,29 @@ def test_prose_naming_several_tables_is_not_a_title():
     text = "本部门无政府性基金预算支出表、国有资本经营预算支出表"
     layout = Layout.of(SourceText(path="t.txt", format="txt", encoding="utf-8", sha256="0", text=text))
     assert title_kind(layout.lines[0]) is None
+
+
+@pytest.mark.parametrize("sep", ["\t", "    "])
+def test_label_only_rows_do_not_end_a_table(sep):
+    """Rows printing only their label (三、国有资本经营预算拨款收入, no amount) look like headings
+    in a space-separated dump; the table goes on after them."""
+    from structurer.checks.engine import evaluate
+    from structurer.ingest import read_bytes
+    from structurer.pipeline import Prepared, extract_prepared
+
+    rows = [["收入", "", "支出", ""], ["项目", "预算数", "项目", "预算数"],
+            ["一、一般公共预算拨款收入", "140.00", "一、社会保障和就业支出", "150.00"],
+            ["二、政府性基金预算拨款收入", "10.00", "", ""], ["三、国有资本经营预算拨款收入", "", "", ""],
+            ["四、财政专户管理资金收入", "", "", ""], ["五、单位资金", "", "", ""],
+            ["本年收入合计", "150.00", "本年支出合计", "150.00"], ["上年结转结余", "", "年末结转结余", ""],
+            ["收入总计", "150.00", "支出总计", "150.00"]]
+    text = "\n".join(["某县民政局2025年部门预算公开", "", "表1 部门收支总表", "单位：万元",
+                      *(sep.join(r) for r in rows), "", "二、收入预算情况说明",
+                      "2025年收入预算150.00万元，其中一般公共预算拨款收入140.00万元。"]) + "\n"
+    doc = extract_prepared(Prepared(read_bytes(text.encode("utf-8"), "doc.txt")))
+    table = doc.table("revenue_expenditure_summary")
+    assert {r.id for r in table.rows} >= {"revenue.current_year_total", "revenue.grand_total",
+                                           "expenditure.grand_total", "revenue.gov_fund"}
+    assert [s.kind for s in doc.sections] == ["narrative", "table", "narrative"]
+    assert {f.key for f in doc.narrative} == {"revenue.grand_total", "revenue.general_budget"}
+    assert not evaluate(doc).findings()
