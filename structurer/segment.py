@@ -119,21 +119,20 @@ def _has_table_cue(lines: list[Line], start: int, stop: int, titles: dict, headi
     return False
 
 
-_TABLE_ROW_RE = re.compile(r"\t|\S {2,}\S")
+_AMOUNT_ROW_RE = re.compile(r"\t|\S {2,}-?[\d,]*\d(?:\.\d+)?(?: |$)")
 
 
 def _row_of_table(lines: list[Line], j: int, stop: int) -> bool:
-    """A heading-like line inside a table is one of its rows when table rows follow it
-    ("三、国有资本经营预算拨款收入" with no amount, in a space-separated dump), perhaps after
-    more such label-only rows (their empty cells left as trailing spaces)."""
+    """A heading-like line inside a table is one of its rows when a row with an amount
+    follows it, perhaps after more label-only rows ("三、国有资本经营预算拨款收入" with no
+    amount, in a space-separated dump); prose after it means the table has ended."""
     for ln in lines[j + 1:min(stop, j + 8)]:
         if ln.blank:
             continue
-        if _is_heading(ln):
-            if re.search(r"\S {2,}$", ln.raw.rstrip("\r\n")):
-                continue  # another row whose cells are all empty
+        if _SENTENCE_RE.search(ln.compact):
             return False
-        return bool(_TABLE_ROW_RE.search(ln.raw))
+        if _AMOUNT_ROW_RE.search(ln.raw.rstrip("\r\n")):
+            return True
     return False
 
 

@@ -152,7 +152,8 @@ def test_label_only_rows_do_not_end_a_table(sep):
             ["收入总计", "150.00", "支出总计", "150.00"]]
     text = "\n".join(["某县民政局2025年部门预算公开", "", "表1 部门收支总表", "单位：万元",
                       *(sep.join(r) for r in rows), "", "二、收入预算情况说明",
-                      "2025年收入预算150.00万元，其中一般公共预算拨款收入140.00万元。"]) + "\n"
+                      # prose right after the heading, a double space before a number (a PDF dump)
+                      "2025年收入预算  150.00万元，其中一般公共预算拨款收入140.00万元。"]) + "\n"
     doc = extract_prepared(Prepared(read_bytes(text.encode("utf-8"), "doc.txt")))
     table = doc.table("revenue_expenditure_summary")
     assert {r.id for r in table.rows} >= {"revenue.current_year_total", "revenue.grand_total",
