@@ -327,7 +327,8 @@ class TableParser:
         by_row: dict[str, Row] = {}
         for rec in self.grid.records:
             vals = [f for f in rec.fields]
-            labelled = next((m.group(1) for f in vals if (m := _BUDGET_FINAL_RE.match(compact(f.text)))), None)
+            labelled = next((m.group(1) for f in vals
+                             if (m := _BUDGET_FINAL_RE.match(compact(f.text)))), None)
             row_col = {"预算": "budget", "决算": "final"}.get(labelled or "", "amount")
             for leaf_i, f in enumerate(vals[:len(self.leaves)]):
                 path = self.leaves[leaf_i]
@@ -370,6 +371,7 @@ class TableParser:
 # 三公 kinds as header columns (the across layout); a row label saying which figure a row holds
 _TP_ACROSS = {"tp_overseas", "tp_vehicle", "tp_reception"}
 _BUDGET_FINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、])?(?:全年|年初|本年)?(预算|决算)(?:数)?$")
+
 
 def _printed(layout: Layout, f: NText) -> str:
     if f.src is None:
