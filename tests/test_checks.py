@@ -254,3 +254,16 @@ def test_assets_rows_of_other_templates():
     assert not report.findings()
     doc, report = check_text(text.replace("80.00", "85.00"))
     assert report.findings()
+
+
+def test_operating_costs_listed_by_item():
+    """机关运行经费 listed by economic item: standard names get their codes, the table's own
+    total named in full is the total, a non-standard item is kept as a suspect row."""
+    t = "\t"
+    rows = [["项目", "预算数"], ["机关运行经费合计", "10.00"], ["1.办公费", "4.00"], ["2.水电费", "3.00"],
+            ["3.差旅费", "3.00"]]
+    text = "\n".join(["某县民政局2025年部门预算公开", "", "表11 机关运行经费表", "单位：万元",
+                      *(t.join(r) for r in rows)]) + "\n"
+    doc, _ = check_text(text)
+    got = [(r.id, r.suspect) for r in doc.table("operating_costs").rows]
+    assert got == [("total", False), ("30201", False), ("suspect.3", True), ("30211", False)]

@@ -15,7 +15,8 @@ from .records import CODE_RE, NUM_RE, SEQ_RE, Record, build_grid
 
 SUMMARY_TABLES = {"revenue_expenditure_summary", "fiscal_grant_summary"}
 ITEM_TABLES = {"procurement", "project_expenditure"}
-_TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计)$")
+# 合计, or the table's own total named in full (机关运行经费合计, 支出合计)
+_TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计|(机关|机构)运行经费(支出)?(合计|总计)|(本年)?支出(合计|总计))$")
 _DIGIT_RE = re.compile(r"\d")
 _UNIT_CODE_RE = re.compile(r"\d{3,9}")
 _LINE_NO_RE = re.compile(r"\d{1,3}")
@@ -243,8 +244,12 @@ class TableParser:
             return "public_total", None
         if tid in ITEM_TABLES:
             return "item", None
-        by_name = vocab.ECONOMIC_BY_NAME.get(lab) if "basic" in tid or tid == "economic_classification" \
-            else vocab.functional_class_by_name(lab)
+        if "basic" in tid or tid == "economic_classification":
+            by_name = vocab.ECONOMIC_BY_NAME.get(lab)
+        elif tid == "operating_costs":  # listed by function (codes) or by item (办公费 → 30201)
+            by_name = vocab.ECONOMIC_BY_NAME.get(lab) or vocab.functional_class_by_name(lab)
+        else:
+            by_name = vocab.functional_class_by_name(lab)
         if by_name:
             return by_name, None
         return "", f"row without code: {lab!r}" if lab else "row without label"
