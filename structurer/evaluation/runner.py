@@ -10,6 +10,8 @@ per-document scores with every cell outcome, usage and wall time.
 from __future__ import annotations
 
 import fnmatch
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +108,14 @@ def select_golds(gold_dir: str | Path, docs: str | None = None) -> list[Gold]:
         golds.append(g)
     if not golds:
         raise EvalError(f"--docs: no gold file matches {docs!r}")
+    root = corpus_root(gold_dir)
+    missing = [g for g in golds if g.corpus and (root is None or not (root / g.doc).is_file())]
+    if missing:  # real documents live outside the project; without them those golds are skipped
+        print(f"skipping {len(missing)} gold file(s) whose document is not in the shared corpus",
+              file=sys.stderr)
+        golds = [g for g in golds if g not in missing]
+        if not golds:
+            raise EvalError("no gold document is available (the shared corpus is absent)")
     for g in golds:
         verify_identities(g)
     return golds
@@ -122,7 +132,27 @@ def default_sources(gold_dir: str | Path) -> Path:
     return Path("examples")
 
 
+def corpus_root(gold_dir: str | Path | None = None) -> Path | None:
+    """The shared corpus of real documents: $STRUCTURER_CORPUS, else a `shared/corpus`
+    folder beside the project (or beside one of its parents); None when absent."""
+    env = os.environ.get("STRUCTURER_CORPUS")
+    if env:
+        return Path(env) if Path(env).is_dir() else None
+    base = Path(gold_dir or ".").resolve()
+    for parent in [base, *base.parents]:
+        cand = parent / "shared" / "corpus"
+        if cand.is_dir():
+            return cand
+    return None
+
+
 def source_for(gold: Gold, sources: Path) -> Path:
+    if gold.corpus:
+        root = corpus_root(gold.path.parent)
+        if root is None or not (root / gold.doc).is_file():
+            raise EvalError(f"{gold.path.name}: its document {gold.doc} is not in the shared corpus "
+                            f"(set STRUCTURER_CORPUS)")
+        return root / gold.doc
     p = sources / gold.doc
     if not p.is_file():
         raise EvalError(f"{gold.path.name}: its document {gold.doc} is not in {sources} (use --sources DIR)")

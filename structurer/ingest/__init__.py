@@ -29,6 +29,9 @@ class SourceText:
     encoding: str  # detected text encoding, or "pdf" / "docx"
     sha256: str  # of the input bytes, so outputs can be tied to the exact file
     text: str = field(repr=False)
+    # PDF sources: where each piece of `text` was printed (structurer.grid.render.Box),
+    # sorted by offset; empty for text and DOCX sources.
+    boxes: tuple = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Offsets are only stable if there is exactly one newline convention.
@@ -101,9 +104,11 @@ def read_bytes(data: bytes, name: str) -> SourceText:
 
         text, encoding = decode_text(data, name)
     elif fmt == "pdf":
-        from .pdf import extract_pdf
+        from ..grid.render import render_pages
+        from .pdf import read_pdf_pages
 
-        text, encoding = extract_pdf(data, name), "pdf"
+        text, boxes = render_pages(read_pdf_pages(data, name))
+        return SourceText(name, fmt, "pdf", hashlib.sha256(data).hexdigest(), text, tuple(boxes))
     else:
         from .docx import extract_docx
 

@@ -1,68 +1,162 @@
-"""PDF text via pdfplumber: running text as lines, ruled tables as tab-separated rows,
-both in top-to-bottom order so a table stays next to its caption."""
+"""PDF pages as positioned text through PDFium: every character with its box (top-down
+page coordinates in points, as the page is displayed), and the ruling lines the page draws.
+
+The layout stage (structurer.grid) turns these into reading-order lines and table grids.
+"""
 from __future__ import annotations
 
-import io
+import ctypes
+from dataclasses import dataclass, field
 
-import pdfplumber
-from pdfminer.pdfdocument import PDFEncryptionError
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
-from . import IngestError, flatten_cell, one_line
+from . import IngestError, one_line
 
-# Unmapped glyphs come out as "(cid:123)"; if most text is like that it is unusable.
+# Unmapped glyphs come out as U+FFFD / U+FFFE or private-use code points; if most text is
+# like that it is unusable.
 _MAX_UNMAPPED = 0.5
+# Two copies of a glyph closer than this (points) are one glyph printed twice (fake bold).
+_DUP_TOL = 1.0
+# A path thinner than this (points) is a ruling line.
+_RULE_THICK = 2.5
 
 
-def extract_pdf(data: bytes, name: str) -> str:
+@dataclass(slots=True)
+class Glyph:
+    ch: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+
+@dataclass
+class PdfPage:
+    number: int  # 1-based
+    width: float
+    height: float
+    glyphs: list[Glyph] = field(default_factory=list)
+    hrules: list[tuple[float, float, float]] = field(default_factory=list)  # (y, x0, x1)
+    vrules: list[tuple[float, float, float]] = field(default_factory=list)  # (x, top, bottom)
+
+
+def read_pdf_pages(data: bytes, name: str) -> list[PdfPage]:
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            pages = [_page(page) for page in pdf.pages]
-    except Exception as exc:  # pdfminer raises many types, often wrapped by pdfplumber
-        if _is_encrypted(exc):
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
             raise IngestError(f"{name} is encrypted (password required); decrypt it first") from exc
-        raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(_root(exc))}") from exc
-    chars = sum(n for _, n, _ in pages)
-    unmapped = sum(n for _, _, n in pages)
-    if chars == 0:
+        raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(exc)}") from exc
+    try:
+        pages = [_page(doc, i) for i in range(len(doc))]
+    except pdfium.PdfiumError as exc:
+        raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(exc)}") from exc
+    finally:
+        doc.close()
+    visible = sum(1 for p in pages for g in p.glyphs)
+    unmapped = sum(1 for p in pages for g in p.glyphs if _unmapped(g.ch))
+    if visible == 0:
         raise IngestError(f"{name} has no text layer (scanned image?); OCR it first")
-    if unmapped > chars * _MAX_UNMAPPED:
+    if unmapped > visible * _MAX_UNMAPPED:
         raise IngestError(f"{name} has a text layer without Unicode mapping (glyphs show as cid numbers); OCR it first")
-    # A blank line between pages.
-    return "\n\n".join("\n".join(lines) for lines, _, _ in pages)
+    for p in pages:
+        p.glyphs = [g for g in p.glyphs if not _unmapped(g.ch)]
+    return pages
 
 
-def _page(page) -> tuple[list[str], int, int]:
-    """Lines of one page, plus its count of visible characters and of unmapped ones."""
-    # Some producers fake bold by printing each glyph twice; that would double the text.
-    page = page.dedupe_chars()
-    tables = page.find_tables()
-    boxes = [t.bbox for t in tables]
-
-    def outside_tables(obj) -> bool:
-        # Test the char's centre: outside_bbox() would also drop chars that merely touch
-        # a table's border, e.g. a caption sitting right on the top rule.
-        if obj.get("object_type") != "char":
-            return True
-        cx, cy = (obj["x0"] + obj["x1"]) / 2, (obj["top"] + obj["bottom"]) / 2
-        return not any(x0 <= cx <= x1 and top <= cy <= bottom for x0, top, x1, bottom in boxes)
-
-    blocks = [(line["top"], [line["text"]]) for line in page.filter(outside_tables).extract_text_lines()]
-    for table in tables:
-        rows = ["\t".join(flatten_cell(cell) for cell in row) for row in table.extract()]
-        blocks.append((table.bbox[1], rows))
-    blocks.sort(key=lambda block: block[0])  # stable: equal tops keep text before tables
-
-    visible = [c["text"] for c in page.chars if not c["text"].isspace()]
-    unmapped = sum(1 for t in visible if t.startswith("(cid:"))
-    return [line for _, lines in blocks for line in lines], len(visible), unmapped
+def _unmapped(ch: str) -> bool:
+    o = ord(ch)
+    return o in (0xFFFD, 0xFFFE, 0xFFFF) or 0xE000 <= o <= 0xF8FF or o < 0x20
 
 
-def _root(exc: BaseException) -> BaseException:
-    """pdfplumber wraps pdfminer errors as PdfminerException(original)."""
-    while exc.args and isinstance(exc.args[0], BaseException):
-        exc = exc.args[0]
-    return exc
+def _transform(rotation: int, w: float, h: float):
+    """PDF user space (y up) → displayed page (y down), for the page's /Rotate."""
+    if rotation == 90:
+        return lambda x, y: (y, x)
+    if rotation == 180:
+        return lambda x, y: (w - x, y)
+    if rotation == 270:
+        return lambda x, y: (h - y, w - x)
+    return lambda x, y: (x, h - y)
 
 
-def _is_encrypted(exc: BaseException) -> bool:
-    return isinstance(_root(exc), PDFEncryptionError)  # includes PDFPasswordIncorrect
+def _page(doc: pdfium.PdfDocument, index: int) -> PdfPage:
+    page = doc[index]
+    try:
+        w, h = page.get_size()  # as displayed (rotation applied)
+        rot = page.get_rotation()
+        uw, uh = (h, w) if rot in (90, 270) else (w, h)  # user-space size
+        tf = _transform(rot, uw, uh)
+        out = PdfPage(index + 1, w, h)
+        out.glyphs = _glyphs(page, tf)
+        out.hrules, out.vrules = _rules(page, tf)
+        return out
+    finally:
+        page.close()
+
+
+def _glyphs(page, tf) -> list[Glyph]:
+    tp = page.get_textpage()
+    try:
+        n = pdfium_c.FPDFText_CountChars(tp.raw)
+        if n <= 0:
+            return []
+        buf = ctypes.create_string_buffer((n + 1) * 2)
+        pdfium_c.FPDFText_GetText(tp.raw, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
+        text = buf.raw[:n * 2].decode("utf-16-le", errors="replace")
+        rect = pdfium_c.FS_RECTF()
+        out: list[Glyph] = []
+        last: dict[str, Glyph] = {}
+        for k, ch in enumerate(text):
+            if ch.isspace() or not ch.isprintable() and not _unmapped(ch):
+                continue
+            if not pdfium_c.FPDFText_GetLooseCharBox(tp.raw, k, rect):
+                continue
+            xa, ya = tf(rect.left, rect.top)
+            xb, yb = tf(rect.right, rect.bottom)
+            g = Glyph(ch, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            prev = last.get(ch)
+            if prev is not None and abs(prev.x0 - g.x0) <= _DUP_TOL and abs(prev.top - g.top) <= _DUP_TOL:
+                continue  # the same glyph printed again over itself
+            last[ch] = g
+            out.append(g)
+        return out
+    finally:
+        tp.close()
+
+
+def _rules(page, tf) -> tuple[list, list]:
+    """Horizontal and vertical ruling segments: thin paths, and the edges of rectangles."""
+    hr: list[tuple[float, float, float]] = []
+    vr: list[tuple[float, float, float]] = []
+    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=3):
+        try:
+            l, b, r, t = obj.get_bounds()
+        except pdfium.PdfiumError:
+            continue
+        (xa, ya), (xb, yb) = tf(l, t), tf(r, b)
+        x0, x1, y0, y1 = min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb)
+        if x1 - x0 < 1 and y1 - y0 < 1:
+            continue
+        if y1 - y0 <= _RULE_THICK:
+            hr.append(((y0 + y1) / 2, x0, x1))
+        elif x1 - x0 <= _RULE_THICK:
+            vr.append(((x0 + x1) / 2, y0, y1))
+        elif pdfium_c.FPDFPath_CountSegments(obj.raw) <= 6:  # a rectangle: its four edges
+            hr += [(y0, x0, x1), (y1, x0, x1)]
+            vr += [(x0, y0, y1), (x1, y0, y1)]
+    return _join(hr), _join(vr)
+
+
+def _join(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+    """Collinear segments that touch (a table drawn one cell border at a time) as one rule."""
+    out: list[list[float]] = []
+    for pos, a, b in sorted(segs, key=lambda s: (round(s[0]), s[1])):
+        for o in reversed(out[-8:]):
+            if abs(o[0] - pos) <= 1.0 and a <= o[2] + 2.0:
+                o[2] = max(o[2], b)
+                break
+        else:
+            out.append([pos, a, b])
+    return [tuple(o) for o in out]

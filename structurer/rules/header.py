@@ -71,9 +71,9 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"公务用车购置费", "tp_vehicle_purchase"),
     (r"公务用车运行(维护)?费", "tp_vehicle_operation"),
     (r"公务接待费", "tp_reception"),
-    (r"合计", "total"),
+    (r"合计|总计", "total"),
     (r"小计", "subtotal"),
-    (r"预算数", "budget"),
+    (r"预算数|预算(?=$|›)", "budget"),
     (r"决算数", "final"),
     (r"金额", "amount"),
     (r"单位代码", "unit_code"),
@@ -186,4 +186,37 @@ def leaves(compact_header: str) -> tuple[tuple[str, ...], ...]:
 
 def is_key(path: tuple[str, ...]) -> bool:
     return path[-1] in KEY_TOKENS or path[-1] in ("revenue_side", "expenditure_side") \
-        or path[-1] in ("code_group", "fund_nature", "ignore")
+        or path[-1] in ("code_group", "fund_nature", "ignore", "empty")
+
+
+# --------------------------------------------------------------------------- grids
+# A header already laid out as a grid (one cell per column, `›` between the levels of
+# merged header cells) is read column by column: each column's path is its own leaf.
+PATH_SEP = "›"
+_YEAR_RE = re.compile(r"(\d{4})年")
+_PRIOR_RE = re.compile(r"上年|比上年|增减|增长|变动|差额|%")
+_WRAPPERS = {"budget", "final", "amount", "current_year_exp"}
+_FUND_WRAPPED = {"general_budget", "gov_fund", "state_capital"}
+
+
+def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
+    years = [int(y) for c in cells for y in _YEAR_RE.findall(c)]
+    latest = max(years) if years else None
+    out = []
+    for cell in cells:
+        segs = [s for s in cell.replace(" ", "").split(PATH_SEP) if s]
+        ys = [int(y) for y in _YEAR_RE.findall(cell)]
+        if (latest is not None and ys and min(ys) < latest) or any(_PRIOR_RE.search(s) for s in segs):
+            out.append(("ignore",))
+            continue
+        toks = [t for s in segs for t, _ in tokenize(s)]
+        if not toks:
+            out.append(("ignore",) if segs else ("empty",))
+            continue
+        if table_id != "three_public":
+            while len(toks) > 1 and toks[0] in _WRAPPERS:
+                toks = toks[1:]
+        if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUND_WRAPPED:
+            toks = toks[1:]  # 一般公共预算支出 › 基本支出 in a table that is all one fund
+        out.append(tuple(toks))
+    return tuple(out)

@@ -61,7 +61,15 @@ class TableParser:
         self.unit = sec.unit or "元"
         self.factor = Decimal(vocab.UNIT_FACTORS.get(self.unit, 1))
         self.grid = build_grid(layout.lines, sec.first + 1, sec.last, agency)
-        self.leaves = hdr.leaves(self.grid.header_text)
+        self.path_mode = False
+        hl = self.grid.header_lines
+        last = layout.lines[hl[-1]].norm.text if hl else ""
+        if self.grid.mode == "tab" and "\t" in last and (hdr.PATH_SEP in last or layout.source.format == "pdf"):
+            # a header laid out as a grid: one path per column
+            self.path_mode = True
+            self.leaves = hdr.path_leaves(last.split("\t"), sec.id)
+        else:
+            self.leaves = hdr.leaves(self.grid.header_text)
         self.columns = [column_id(p, sec.id) for p in self.leaves]
 
     # ------------------------------------------------------------------ cells
@@ -86,7 +94,9 @@ class TableParser:
     # ------------------------------------------------------------------ dispatch
     def parse(self) -> Table:
         sec = self.sec
-        if sec.id in SUMMARY_TABLES:
+        if sec.id in SUMMARY_TABLES and self.path_mode:
+            rows = self.parse_summary_grid()
+        elif sec.id in SUMMARY_TABLES:
             rows = self.parse_summary()
         elif sec.id == "three_public" and any(p[0] in ("budget", "final") and len(p) > 1
                                                or p[0] in _TP_ACROSS for p in self.leaves):
@@ -297,6 +307,34 @@ class TableParser:
                 ctx[side].append(row_id)
                 rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f),
                                 cells=cells))
+        return rows
+
+    def parse_summary_grid(self) -> list[Row]:
+        """A summary table read from its grid: each side's label column and value columns."""
+        sides: dict[str, list[int]] = {"revenue_side": [], "expenditure_side": []}
+        side = "revenue_side"
+        for i, p in enumerate(self.leaves):
+            if p[0] in sides:
+                side = p[0]
+            elif p[-1] in ("item", "name") and sides["revenue_side"]:
+                side = "expenditure_side"  # the second label column starts the other side
+            sides[side].append(i)
+        rows: list[Row] = []
+        ctx: dict[str, list[str]] = {"revenue": [], "expenditure": []}
+        for rec in self.grid.records:
+            for side, idx in sides.items():
+                key = side.split("_")[0]
+                lab_i = next((i for i in idx if self.leaves[i][-1] in ("item", "name")), None)
+                if lab_i is None or lab_i >= len(rec.fields) or not rec.fields[lab_i].text.strip():
+                    continue
+                f = rec.fields[lab_i]
+                row_id = self._summary_row_id(key, f.text, ctx[key])
+                if not row_id:
+                    continue
+                cells = [c for c in (self.cell(self.columns[i], rec.fields[i]) for i in idx
+                                     if self.columns[i] and i < len(rec.fields)) if c]
+                ctx[key].append(row_id)
+                rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f), cells=cells))
         return rows
 
     def _summary_row_id(self, side: str, label: str, seen: list[str]) -> str | None:

@@ -1,0 +1,131 @@
+"""Positioned glyphs → visual lines of fragments (runs of glyphs with no wide gap)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from statistics import median
+
+# A gap wider than this share of the line's glyph height separates two fragments; narrower
+# gaps are letter spacing inside one word or number.
+_GAP = 0.55
+_NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
+_CJK_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
+@dataclass
+class Frag:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+    @property
+    def numeric(self) -> bool:
+        return bool(_NUM_RE.match(self.text))
+
+    @property
+    def amount(self) -> bool:
+        """A money value rather than a code or a small count."""
+        t = self.text
+        return self.numeric and ("." in t or "," in t) and not t.endswith("%")
+
+
+@dataclass
+class VLine:
+    page: int
+    frags: list[Frag] = field(default_factory=list)
+
+    @property
+    def top(self) -> float:
+        return min(f.top for f in self.frags)
+
+    @property
+    def bottom(self) -> float:
+        return max(f.bottom for f in self.frags)
+
+    @property
+    def height(self) -> float:
+        return median(f.bottom - f.top for f in self.frags)
+
+    @property
+    def x0(self) -> float:
+        return min(f.x0 for f in self.frags)
+
+    @property
+    def x1(self) -> float:
+        return max(f.x1 for f in self.frags)
+
+    @property
+    def text(self) -> str:
+        return join_frags(self.frags)
+
+    @property
+    def compact(self) -> str:
+        return "".join(f.text for f in self.frags).replace(" ", "").replace("\u3000", "")
+
+
+def join_frags(frags: list[Frag]) -> str:
+    """Fragments of one line or cell as text: CJK runs glued, other neighbours one space apart."""
+    out = ""
+    for f in frags:
+        if out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(f.text[0])):
+            out += " "
+        out += f.text
+    return out
+
+
+def _kind(ch: str) -> str:
+    return "d" if ch.isdigit() or ch in ".,-−%" else ("c" if _CJK_RE.match(ch) else "o")
+
+
+def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
+    """Cluster glyphs into lines by vertical overlap, then split each line at wide gaps, at
+    vertical rules, and where a number meets text across a visible gap."""
+    if not glyphs:
+        return []
+    gs = sorted(glyphs, key=lambda g: ((g.top + g.bottom) / 2, g.x0))
+    rows: list[list] = []
+    centre = None
+    height = None
+    for g in gs:
+        c = (g.top + g.bottom) / 2
+        h = max(g.bottom - g.top, 1.0)
+        if rows and abs(c - centre) <= 0.45 * max(height, h):
+            rows[-1].append(g)
+            n = len(rows[-1])
+            centre += (c - centre) / n
+            height += (h - height) / n
+        else:
+            rows.append([g])
+            centre, height = c, h
+    lines = []
+    for row in rows:
+        row.sort(key=lambda g: g.x0)
+        h = median(g.bottom - g.top for g in row)
+        top, bottom = min(g.top for g in row), max(g.bottom for g in row)
+        walls = [x for x, t, b in vrules if t <= top + 2 and b >= bottom - 2]
+        frags: list[Frag] = []
+        cur = [row[0]]
+        for g in row[1:]:
+            a = cur[-1]
+            gap = g.x0 - a.x1
+            if gap > _GAP * h or any(a.x1 - 1 <= x <= g.x0 + 1 for x in walls) or (
+                    gap > 0.15 * h and _kind(a.ch) != _kind(g.ch) and "o" not in (_kind(a.ch), _kind(g.ch))):
+                frags.append(_frag(cur))
+                cur = [g]
+            else:
+                cur.append(g)
+        frags.append(_frag(cur))
+        lines.append(VLine(page, frags))
+    lines.sort(key=lambda ln: ln.top)
+    return lines
+
+
+def _frag(gs) -> Frag:
+    return Frag("".join(g.ch for g in gs), min(g.x0 for g in gs), min(g.top for g in gs),
+                max(g.x1 for g in gs), max(g.bottom for g in gs))

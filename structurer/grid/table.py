@@ -1,0 +1,291 @@
+"""Lines of one page → running text and table grids.
+
+A table is a run of lines with cells apart from each other; its columns come from ruling
+lines where the page draws them, else from where the data cells sit across rows (numbers
+share a right edge, labels a left one) together with the header's leaf cells, so a column
+that is empty in every row still exists. Header cells merged over several columns become a
+column path (基本支出 › 人员经费). Rows come from baselines, or from horizontal rules where
+drawn; a label or number wrapped inside its cell is joined to its row.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .header import header_cells, leaf_cells
+from .lines import Frag, VLine
+
+_CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+_ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.](?!\d)|其中[:：])")
+_PROSE_RE = re.compile(r"[。；;]|[，,][\u4e00-\u9fff]")
+_UNIT_LINE_RE = re.compile(r"单位[:：]|金额单位|计量单位[:：]")
+_TOTAL_RE = re.compile(r"^(合计|总计|小计)$")
+_NUMBERISH_RE = re.compile(r"^[-−]?[\d,]*\.?\d*$")
+
+
+@dataclass
+class Column:
+    x0: float
+    x1: float
+    path: list[str] = field(default_factory=list)
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+@dataclass
+class GridRow:
+    cells: list[list[Frag]]
+    top: float
+    bottom: float
+
+
+@dataclass
+class Grid:
+    page: int
+    columns: list[Column]
+    rows: list[GridRow] = field(default_factory=list)
+
+
+def _is_prose(ln: VLine) -> bool:
+    c = ln.compact
+    return len(c) >= 16 and bool(_PROSE_RE.search(c)) and not any(f.amount for f in ln.frags)
+
+
+def _tabular(ln: VLine) -> bool:
+    if _is_prose(ln) or _UNIT_LINE_RE.search(ln.compact):
+        return False
+    if len(ln.frags) >= 2:
+        return True
+    f = ln.frags[0]
+    return f.numeric
+
+
+def is_data(ln: VLine) -> bool:
+    if any(f.amount for f in ln.frags):
+        return True
+    first = ln.frags[0].text.replace(" ", "")
+    return len(ln.frags) >= 2 and bool(_CODE_RE.match(first)) and not all(f.numeric for f in ln.frags)
+
+
+def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
+    """("text", [line]) and ("table", lines) items in reading order."""
+    out: list[tuple[str, list[VLine]]] = []
+    k = 0
+    n = len(lines)
+    while k < n:
+        ln = lines[k]
+        if not _tabular(ln) and not _header_lead(lines, k):
+            out.append(("text", [ln]))
+            k += 1
+            continue
+        j = k
+        block = []
+        while j < n:
+            cur = lines[j]
+            if block and cur.top - block[-1].bottom > 3.0 * max(cur.height, 1):
+                break
+            if _tabular(cur) or _header_lead(lines, j) or (block and (_wrapped_inside(lines, j, block)
+                                                                     or _label_row(cur, block))):
+                block.append(cur)
+                j += 1
+                continue
+            break
+        if any(is_data(b) for b in block) and len(block) >= 2:
+            out.append(("table", block))
+        else:
+            out.extend(("text", [b]) for b in block)
+        k = j
+    return out
+
+
+def _header_lead(lines: list[VLine], k: int) -> bool:
+    """A one-cell line right above a table line: a header cell merged over columns."""
+    ln = lines[k]
+    if len(ln.frags) != 1 or _is_prose(ln) or len(ln.compact) > 20 or ln.compact.endswith("表") \
+            or _UNIT_LINE_RE.search(ln.compact):
+        return False
+    for nxt in lines[k + 1:k + 3]:
+        if nxt.top - ln.bottom > 2.0 * ln.height:
+            return False
+        if _tabular(nxt):
+            return True
+    return False
+
+
+def _label_row(ln: VLine, block: list[VLine]) -> bool:
+    """A row with a label and no values, right under the table's previous row."""
+    c = ln.compact
+    return (len(ln.frags) == 1 and not _is_prose(ln) and not c.endswith("表") and len(c) <= 30
+            and not c.startswith(("注", "说明", "备注")) and ln.top - block[-1].bottom < 1.5 * ln.height
+            and block[0].x0 - 5 <= ln.x0 <= block[0].x1 and is_data(block[-1]) if block else False)
+
+
+def _wrapped_inside(lines: list[VLine], j: int, block: list[VLine]) -> bool:
+    """A one-cell line between two table lines: a label wrapped inside its cell."""
+    ln = lines[j]
+    if len(ln.frags) != 1 or _is_prose(ln) or ln.compact.endswith("表"):
+        return False
+    if ln.top - block[-1].bottom > 1.2 * ln.height:
+        return False
+    return j + 1 < len(lines) and _tabular(lines[j + 1]) and lines[j + 1].top - ln.bottom < 2.0 * ln.height
+
+
+# --------------------------------------------------------------------------- columns
+
+def _merge_intervals(spans: list[tuple[float, float]], slack: float) -> list[list[float]]:
+    out: list[list[float]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1] + slack:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return out
+
+
+def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float]) -> list[Column]:
+    if len(vrules) >= 3:
+        xs = sorted(vrules)
+        cols = [Column(a, b) for a, b in zip(xs, xs[1:]) if b - a > 4]
+        used = [c for c in cols if any(c.x0 <= f.xc <= c.x1 for ln in head + data for f in ln.frags)]
+        if len(used) >= 2:
+            return used
+    spans = [(f.x0, f.x1) for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
+    cols = [Column(a, b) for a, b in _merge_intervals(spans, 1.0)]
+    leaves = leaf_cells(header_cells(head)) if head else []
+    for leaf in sorted(leaves, key=lambda f: f.x0):
+        hit = [c for c in cols if min(c.x1, leaf.x1) - max(c.x0, leaf.x0) > 0]
+        if not hit:
+            cols.append(Column(leaf.x0, leaf.x1))
+    cols.sort(key=lambda c: c.x0)
+    # one data run under several header leaves: split it between them
+    out: list[Column] = []
+    for c in cols:
+        over = sorted((lf for lf in leaves if c.x0 - 1 <= lf.xc <= c.x1 + 1), key=lambda f: f.x0)
+        if len(over) >= 2 and all(a.x1 < b.x0 for a, b in zip(over, over[1:])):
+            cuts = [(a.x1 + b.x0) / 2 for a, b in zip(over, over[1:])]
+            edges = [c.x0] + cuts + [c.x1]
+            out.extend(Column(a, b) for a, b in zip(edges, edges[1:]))
+        else:
+            out.append(c)
+    return out
+
+
+def column_of(cols: list[Column], f: Frag) -> int:
+    x = f.xc
+    best, dist = 0, float("inf")
+    for i, c in enumerate(cols):
+        if c.x0 - 0.5 <= x <= c.x1 + 0.5:
+            return i
+        d = min(abs(x - c.x0), abs(x - c.x1))
+        if d < dist:
+            best, dist = i, d
+    return best
+
+
+# --------------------------------------------------------------------------- rows
+
+def _row_of(ln: VLine, cols: list[Column]) -> GridRow:
+    cells: list[list[Frag]] = [[] for _ in cols]
+    for f in ln.frags:
+        cells[column_of(cols, f)].append(f)
+    return GridRow(cells, ln.top, ln.bottom)
+
+
+def _text_cols(rows: list[GridRow], n: int) -> set[int]:
+    num = [0] * n
+    txt = [0] * n
+    for r in rows:
+        for i, c in enumerate(r.cells):
+            for f in c:
+                if f.numeric:
+                    num[i] += 1
+                else:
+                    txt[i] += 1
+    return {i for i in range(n) if txt[i] > num[i]}
+
+
+def _starts_row(r: GridRow) -> bool:
+    first = next((c for c in r.cells if c), None)
+    if not first:
+        return False
+    t = first[0].text.replace(" ", "")
+    return bool(_CODE_RE.match(t) or _ORDINAL_RE.match(t) or _TOTAL_RE.match(t))
+
+
+def _number_tail(prev: list[Frag], f: Frag) -> bool:
+    """`f` is the wrapped end of the number above it (21,118.5 / 1, 12,572 / .73)."""
+    if not prev or not f.text or not _NUMBERISH_RE.match(f.text):
+        return False
+    p = prev[-1].text
+    if not _NUMBERISH_RE.match(p) or not any(ch.isdigit() for ch in p):
+        return False
+    if f.text.startswith(".") or p.endswith((".", ",")):
+        return True
+    return "." in p and len(p.split(".")[1]) < 2 and len(f.text) <= 2 and "." not in f.text
+
+
+def build_rows(lines: list[VLine], cols: list[Column], hrules: list[float]) -> list[GridRow]:
+    raw = [_row_of(ln, cols) for ln in lines]
+    if len(hrules) >= 3:
+        return _rows_by_rules(raw, sorted(hrules))
+    textual = _text_cols(raw, len(cols))
+    rows: list[GridRow] = []
+    for r in raw:
+        prev = rows[-1] if rows else None
+        near = prev is not None and r.top - prev.bottom < 0.9 * (r.bottom - r.top)
+        filled = [i for i, c in enumerate(r.cells) if c]
+        numeric = any(f.numeric for c in r.cells for f in c)
+        if near and filled and all(_number_tail(prev.cells[i], r.cells[i][0]) and len(r.cells[i]) == 1
+                                   for i in filled):
+            for i in filled:
+                prev.cells[i].append(r.cells[i][0])
+            prev.bottom = r.bottom
+            continue
+        if near and not numeric and filled and set(filled) <= textual and not _starts_row(r) \
+                and all(prev.cells[i] for i in filled):
+            _absorb(prev, r)
+            continue
+        if near and numeric and not _starts_row(r) and not any(f.numeric for c in prev.cells for f in c) \
+                and all(not prev.cells[i] or i in textual for i in filled):
+            _absorb(prev, r)  # a label wrapped above the line that carries its values
+            continue
+        rows.append(r)
+    return rows
+
+
+def _absorb(prev: GridRow, r: GridRow) -> None:
+    for i, c in enumerate(r.cells):
+        prev.cells[i].extend(c)
+    prev.bottom = max(prev.bottom, r.bottom)
+
+
+def _rows_by_rules(raw: list[GridRow], ys: list[float]) -> list[GridRow]:
+    rows: list[GridRow] = []
+    band_of_prev = None
+    for r in raw:
+        mid = (r.top + r.bottom) / 2
+        band = sum(1 for y in ys if y < mid)
+        if rows and band == band_of_prev and 0 < band < len(ys):
+            _absorb(rows[-1], r)
+        else:
+            rows.append(r)
+        band_of_prev = band
+    return rows
+
+
+def cell_text(frags: list[Frag]) -> str:
+    """A cell's fragments top to bottom: wrapped text and wrapped numbers glued."""
+    fs = sorted(frags, key=lambda f: (round(f.top / 3), f.x0))
+    out = ""
+    for f in fs:
+        t = f.text
+        if out and not (_glue(out[-1]) and _glue(t[0])):
+            out += " "
+        out += t
+    return out
+
+
+def _glue(ch: str) -> bool:
+    return ch.isdigit() or ch in ".,-−%()（）" or "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
