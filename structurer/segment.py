@@ -79,6 +79,7 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
     if _SENTENCE_RE.search(text) or "见下表" in text or "详见" in text:
         return None
     cand = _TITLE_PREFIX_RE.sub("", text, count=1)
+    cand = re.sub(r"[(（][^()（）]{2,14}[)）]$", "", cand)  # 表(按功能分类科目), 表（续）
     if cand.count("表") > 1 and "、" in cand:
         return None  # prose listing several tables (基本支出表、项目支出表), not a title
     if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):

@@ -143,14 +143,14 @@ REVENUE_ROWS: tuple[tuple[str, str], ...] = (
     ("revenue.general_budget", r"^一般公共预算(财政)?(拨款)?(收入)?$"),
     ("revenue.gov_fund", r"^政府性基金预算(财政)?(拨款)?(收入)?$"),
     ("revenue.state_capital", r"^国有资本经营预算(财政)?(拨款)?(收入)?$"),
-    ("revenue.fiscal_special_account", r"^财政专户(管理资金|核拨)?(收入)?$"),
+    ("revenue.fiscal_special_account", r"^财政专户(管理资金|管理|核拨|拨款)?(收入)?$"),
     ("revenue.unit_funds", r"^单位资金(收入)?$"),
     ("revenue.business", r"^事业收入$"),
     ("revenue.operating", r"^(事业单位)?经营收入$"),
     ("revenue.superior_subsidy", r"^上级补助收入$"),
     ("revenue.subordinate_remittance", r"^附属单位上缴收入$"),
     ("revenue.other", r"^其他收入$"),
-    ("revenue.fiscal_grant", r"^财政拨款(收入)?$"),
+    ("revenue.fiscal_grant", r"^(本级)?(财政|预算)拨款(收入)?$"),
 )
 EXPENDITURE_ROWS: tuple[tuple[str, str], ...] = (
     ("expenditure.current_year_total", r"^本年支出(合计)?$"),
@@ -163,15 +163,15 @@ TOTAL_ROW_RE = re.compile(r"^(合计|总计|收入合计|支出合计)$")
 
 # three_public rows
 THREE_PUBLIC_ROWS: tuple[tuple[str, str], ...] = (
-    ("subtotal", r"^“?三公”?经费(小计|合计)$"),
-    ("total", r"^(合计|“?三公”?经费合计)$"),
-    ("overseas.research", r"^(其中:)?教学科研人员因公出国\(境\)费$"),
-    ("overseas.other", r"^(其中:)?其他因公出国\(境\)费$"),
-    ("overseas", r"^因公出国\(境\)(费|费用)?$"),
-    ("vehicle.purchase", r"^(其中:)?公务用车购置(费)?$"),
-    ("vehicle.operation", r"^(其中:)?公务用车运行(维护)?费$"),
-    ("vehicle", r"^公务用车购置及运(行|维)(维护)?费?$"),
-    ("reception", r"^公务接待费$"),
+    ("subtotal", r"^“?三公”?经费(支出)?小计$"),
+    ("total", r"^(合计|“?三公”?经费(支出)?(合计)?|“?三公”?经费(支出)?预算(合计)?)$"),
+    ("overseas.research", r"^(其中:)?教学科研人员因公出国\(境\)费(用)?(支出)?$"),
+    ("overseas.other", r"^(其中:)?其他因公出国\(境\)费(用)?(支出)?$"),
+    ("overseas", r"^因公出国\(境\)(费|费用)?(支出)?$"),
+    ("vehicle.purchase", r"^(其中:)?公务用车购置(费)?(支出)?$"),
+    ("vehicle.operation", r"^(其中:)?公务用车运行(维护)?费(用)?(支出)?$"),
+    ("vehicle", r"^公务用车购置及运(行|维)(维护)?费?(用)?(支出)?$"),
+    ("reception", r"^公务接待费(用)?(支出)?$"),
 )
 
 # assets rows (固定资产占用情况表)

@@ -100,9 +100,12 @@ def _table(out: _Out, page, block: list[VLine], carry: list[Column] | None) -> l
     x0, x1 = min(ln.x0 for ln in block), max(ln.x1 for ln in block)
     h = max(block[0].height, 1.0)
     dtop = data[0].top
-    vr = _rules_in(page.vrules, x0 - 2 * h, x1 + 2 * h, dtop, bottom, 0.5 * (bottom - dtop))
+    # a rule drawn only where cells are filled still separates its columns
+    # the frame's outer rules may lie well outside the text (left-aligned labels, wide cells)
+    lo, hi = x0 - 0.3 * (x1 - x0) - 2 * h, x1 + 0.3 * (x1 - x0) + 2 * h
+    vr = _rules_in(page.vrules, lo, hi, dtop, bottom, min(1.5 * h, 0.5 * (bottom - dtop)))
     vsegs = [(x, t, b) for x, t, b in page.vrules
-             if x0 - 2 * h <= x <= x1 + 2 * h and min(b, bottom) - max(t, top - h) >= 0.8 * h]
+             if lo <= x <= hi and min(b, bottom) - max(t, top - h) >= 0.8 * h]
     hr = _rules_in(page.hrules, top - h, bottom + h, x0, x1, 0.5 * (x1 - x0))
     if not head and carry and all(carry[0].x0 - 2 * h <= f.xc <= carry[-1].x1 + 2 * h
                                   for ln in data for f in ln.frags):

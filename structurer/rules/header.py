@@ -219,4 +219,10 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUND_WRAPPED:
             toks = toks[1:]  # 一般公共预算支出 › 基本支出 in a table that is all one fund
         out.append(tuple(toks))
+    if table_id == "general_budget_basic_expenditure":  # the whole table is 基本支出
+        out = [p[1:] if len(p) > 1 and p[0] in ("basic", "gb_basic") else p for p in out]
+    if table_id == "three_public":  # a lone 预算数 (or 决算数) over the kinds is just the value
+        kinds = {p[0] for p in out if len(p) > 1 and p[0] in ("budget", "final")}
+        if len(kinds) == 1:
+            out = [p[1:] if len(p) > 1 and p[0] in kinds else p for p in out]
     return tuple(out)

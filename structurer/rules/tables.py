@@ -18,6 +18,7 @@ ITEM_TABLES = {"procurement", "project_expenditure"}
 # 合计, or the table's own total named in full (机关运行经费合计, 支出合计)
 _TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计|(机关|机构)运行经费(支出)?(合计|总计)|(本年)?支出(合计|总计))$")
 _DIGIT_RE = re.compile(r"\d")
+_BRACKET_CODE_RE = re.compile(r"^[\[【(（]\s*(\d{3}(?:\d{2}){0,2})\s*[\]】)）]\s*")
 _UNIT_CODE_RE = re.compile(r"\d{3,9}")
 _LINE_NO_RE = re.compile(r"\d{1,3}")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -207,6 +208,9 @@ class TableParser:
                     if f.text.strip() and not label.text.strip():
                         label = f
             code = _join_code(keys)
+            if not code and (m := _BRACKET_CODE_RE.match(label.text.strip())):
+                code = m.group(1)  # [2080501]行政单位离退休: the code printed inside the label
+                label = label.strip()[m.end():]
             unit_code = "".join(f.text.strip() for f in keys.get("unit_code", []))
             row_id, why = self.row_id(code, label, unit_code, first_total_taken, bool(cells), rec)
             if row_id == "total":
@@ -335,13 +339,14 @@ class TableParser:
                                      if self.columns[i] and i < len(rec.fields)) if c]
                 ctx[key].append(row_id)
                 rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f), cells=cells))
-        return rows
+        return _lone_total_is_grand(rows)
 
     def _summary_row_id(self, side: str, label: str, seen: list[str]) -> str | None:
         lab = compact(label)
         sub = lab.startswith("其中:")
         lab = vocab.strip_ordinal(re.sub(r"^其中:", "", lab))
         if side == "revenue":
+            lab = re.sub(r"(?<=[^位])资金$", "", lab)  # 一般公共预算资金, 事业收入资金 (not 单位资金)
             if re.fullmatch(r"(收入)?合计", lab):
                 return "revenue.grand_total" if "revenue.current_year_total" in seen \
                     else "revenue.current_year_total"
@@ -475,8 +480,24 @@ def _side_of(text: str) -> str | None:
     return None
 
 
+def _lone_total_is_grand(rows: list[Row]) -> list[Row]:
+    """A side whose only total is one 合计, with no carryover rows, prints its grand total."""
+    ids = {r.id for r in rows}
+    for side in ("revenue", "expenditure"):
+        if f"{side}.grand_total" in ids or any(i.startswith(("revenue.prior_year", "revenue.use_of",
+                                                             "expenditure.year_end", "expenditure.surplus"))
+                                               for i in ids if i.startswith(side)):
+            continue
+        totals = [r for r in rows if r.id == f"{side}.current_year_total"]
+        if len(totals) == 1 and re.fullmatch(r"(收入|支出)?合计", vocab.strip_ordinal(totals[0].label)):
+            totals[0].id = f"{side}.grand_total"
+    return rows
+
+
 def _match_rows(label: str, table: tuple[tuple[str, str], ...]) -> str | None:
     lab = vocab.strip_ordinal(label)
+    if lab.startswith("其中:"):  # 其中:(一)因公出国(境)支出
+        lab = vocab.strip_ordinal(lab[3:])
     for key, pat in table:
         if re.search(pat, lab):
             return key
