@@ -34,12 +34,16 @@ def furniture(pages: list[tuple[float, list[VLine]]]) -> set[int]:
     out: set[int] = set()
     banded: list[tuple[VLine, str]] = []
     for height, lines in pages:
+        body = [ln for ln in lines if ln.compact]
+        for ln in body[:1] + body[-1:]:  # a page's first or last line that is only its number
+            if is_page_number(ln.compact):
+                out.add(id(ln))
         for ln in lines:
             in_band = ln.bottom <= height * _BAND or ln.top >= height * (1 - _BAND)
             c = ln.compact
             if not c:
                 continue
-            if is_table_label(c) and len(ln.frags) == 1:
+            if is_table_label(c):
                 out.add(id(ln))
             elif in_band:
                 if is_page_number(c):

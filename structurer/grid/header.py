@@ -91,6 +91,11 @@ def assign_paths(cells: list[Frag], cols, vsegs=()) -> None:
                 if key < best_key or (key == best_key and off < abs((cols[best[0]].x0 + cols[best[-1]].x1) / 2 - c.xc)):
                     best, best_key = list(range(i, j + 1)), key
         spans[k] = best
-    for k in sorted(spans, key=lambda k: cells[k].top):
+    last_top: dict[int, float] = {}
+    for k in sorted(spans, key=lambda k: (cells[k].top, cells[k].x0)):
         for i in spans[k]:
-            cols[i].path.append(cells[k].text)
+            if cols[i].path and abs(last_top[i] - cells[k].top) <= 2:
+                cols[i].path[-1] += cells[k].text  # a letter-spaced word (项    目) is one cell
+            else:
+                cols[i].path.append(cells[k].text)
+            last_top[i] = cells[k].top

@@ -209,7 +209,7 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         if (latest is not None and ys and min(ys) < latest) or any(_PRIOR_RE.search(s) for s in segs):
             out.append(("ignore",))
             continue
-        toks = [t for s in segs for t, _ in tokenize(s)]
+        toks = [t for s in segs for t, _ in tokenize(s) if t != "colno"]
         if not toks:
             out.append(("ignore",) if segs else ("empty",))
             continue
@@ -221,6 +221,9 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         out.append(tuple(toks))
     if table_id == "general_budget_basic_expenditure":  # the whole table is 基本支出
         out = [p[1:] if len(p) > 1 and p[0] in ("basic", "gb_basic") else p for p in out]
+        # 人员经费 and 公用经费 printed as two panels side by side, each (code, name, amount)
+        out = [p[1:] if len(p) > 1 and p[0] in ("personnel", "public") and p[1] != "subtotal" else p
+               for p in out]
     if table_id == "three_public":  # a lone 预算数 (or 决算数) over the kinds is just the value
         kinds = {p[0] for p in out if len(p) > 1 and p[0] in ("budget", "final")}
         if len(kinds) == 1:

@@ -124,7 +124,8 @@ def detect_mode(lines: list[Line]) -> str:
     if len(indented) >= 0.8 * len(body) and len(body) >= 3:
         return "cells"
     tabbed = [ln for ln in body if "\t" in ln.raw]
-    if len(tabbed) >= 0.3 * len(body):
+    wide = [ln for ln in tabbed if ln.raw.count("\t") >= 2]
+    if len(tabbed) >= 0.3 * len(body) or len(wide) >= 2:  # a short grid under a long note
         single = [ln for ln in tabbed if len([f for f in ln.raw.split("\t") if f.strip()]) <= 1]
         return "cells" if len(single) >= 0.8 * len(tabbed) else "tab"
     # One space between two whole amounts means single-space cells (extra spaces = empties).
