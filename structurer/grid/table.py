@@ -53,8 +53,15 @@ def _is_prose(ln: VLine) -> bool:
     return len(c) >= 16 and bool(_PROSE_RE.search(c)) and not any(f.amount for f in ln.frags)
 
 
+def _is_caption(ln: VLine) -> bool:
+    """A table's title, unit statement or note: text around a table, never a row of it."""
+    c = ln.compact
+    return (c.endswith("表") and not any(f.amount for f in ln.frags)) or bool(_UNIT_LINE_RE.search(c)) \
+        or c.startswith(("注:", "注：", "说明:", "说明："))
+
+
 def _tabular(ln: VLine) -> bool:
-    if _is_prose(ln) or _UNIT_LINE_RE.search(ln.compact):
+    if _is_prose(ln) or _is_caption(ln):
         return False
     if len(ln.frags) >= 2:
         return True
@@ -84,7 +91,7 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
         block = []
         while j < n:
             cur = lines[j]
-            if block and cur.top - block[-1].bottom > 3.0 * max(cur.height, 1):
+            if block and cur.top - block[-1].bottom > max(3.0 * max(cur.height, 1), 1.5 * _pitch(block)):
                 break
             if _tabular(cur) or _header_lead(lines, j) or (block and (_wrapped_inside(lines, j, block)
                                                                      or _label_row(cur, block))):
@@ -103,8 +110,7 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
 def _header_lead(lines: list[VLine], k: int) -> bool:
     """A one-cell line right above a table line: a header cell merged over columns."""
     ln = lines[k]
-    if len(ln.frags) != 1 or _is_prose(ln) or len(ln.compact) > 20 or ln.compact.endswith("表") \
-            or _UNIT_LINE_RE.search(ln.compact):
+    if len(ln.frags) != 1 or _is_prose(ln) or len(ln.compact) > 20 or _is_caption(ln):
         return False
     for nxt in lines[k + 1:k + 3]:
         if nxt.top - ln.bottom > 2.0 * ln.height:
@@ -114,18 +120,26 @@ def _header_lead(lines: list[VLine], k: int) -> bool:
     return False
 
 
+def _pitch(block: list[VLine]) -> float:
+    """The usual gap between two rows of a table (sparse tables leave room between rows)."""
+    gaps = sorted(b.top - a.bottom for a, b in zip(block, block[1:]))
+    return gaps[len(gaps) // 2] if gaps else 0.0
+
+
 def _label_row(ln: VLine, block: list[VLine]) -> bool:
     """A row with a label and no values, right under the table's previous row."""
     c = ln.compact
-    return (len(ln.frags) == 1 and not _is_prose(ln) and not c.endswith("表") and len(c) <= 30
-            and not c.startswith(("注", "说明", "备注")) and ln.top - block[-1].bottom < 1.5 * ln.height
-            and block[0].x0 - 5 <= ln.x0 <= block[0].x1 and is_data(block[-1]) if block else False)
+    return (len(ln.frags) == 1 and not _is_prose(ln) and not _is_caption(ln) and len(c) <= 30
+            and not c.startswith(("注", "说明", "备注"))
+            and ln.top - block[-1].bottom < max(1.5 * ln.height, 1.3 * _pitch(block))
+            and min(b.x0 for b in block) - 5 <= ln.x0 <= max(b.x1 for b in block)
+            and any(is_data(b) for b in block) if block else False)
 
 
 def _wrapped_inside(lines: list[VLine], j: int, block: list[VLine]) -> bool:
     """A one-cell line between two table lines: a label wrapped inside its cell."""
     ln = lines[j]
-    if len(ln.frags) != 1 or _is_prose(ln) or ln.compact.endswith("表"):
+    if len(ln.frags) != 1 or _is_prose(ln) or _is_caption(ln):
         return False
     if ln.top - block[-1].bottom > 1.2 * ln.height:
         return False

@@ -169,6 +169,7 @@ class TableParser:
         rows: list[Row] = []
         items = 0
         first_total_taken = False
+        split_code: dict[str, str] = {}  # 类/款 of the rows above, for a 款 or 项 printed alone
         for rec in records:
             slots = self._value_slots(rec, leaves)
             keys: dict[str, list[NText]] = {}
@@ -207,7 +208,7 @@ class TableParser:
                 for f in keys.get(k, []):
                     if f.text.strip() and not label.text.strip():
                         label = f
-            code = _join_code(keys)
+            code = _join_code(keys, split_code)
             if not code and (m := _BRACKET_CODE_RE.match(label.text.strip())):
                 code = m.group(1)  # [2080501]行政单位离退休: the code printed inside the label
                 label = label.strip()[m.end():]
@@ -504,11 +505,19 @@ def _match_rows(label: str, table: tuple[tuple[str, str], ...]) -> str | None:
     return None
 
 
-def _join_code(keys: dict[str, list[NText]]) -> str:
-    parts = [f.text.strip().replace(" ", "") for k in ("lei", "kuan", "xiang")
-             for f in keys.get(k, [])]
-    if any(parts):
-        return "".join(parts)
+def _join_code(keys: dict[str, list[NText]], above: dict[str, str] | None = None) -> str:
+    parts = {k: "".join(f.text.strip().replace(" ", "") for f in keys.get(k, [])) for k in ("lei", "kuan", "xiang")}
+    if any(parts.values()):
+        if above is not None:
+            # 201 | 40 | (款 row printed as "| 40 |"): the 类 comes from the rows above
+            if not parts["lei"] and above.get("lei"):
+                parts["lei"] = above["lei"]
+                if not parts["kuan"] and parts["xiang"] and above.get("kuan"):
+                    parts["kuan"] = above["kuan"]
+            above.update({k: v for k, v in parts.items() if v})
+            if parts["lei"] and not parts["kuan"]:
+                above.pop("kuan", None)
+        return "".join(parts[k] for k in ("lei", "kuan", "xiang"))
     codes = [f.text.strip().replace(" ", "") for f in keys.get("code", [])]
     return codes[0] if codes else ""
 
