@@ -23,6 +23,14 @@ class Span(BaseModel):
     end: int
 
 
+class Where(BaseModel):
+    """Where a value was printed on a PDF page: 1-based page and box in points, top-down."""
+
+    model_config = ConfigDict(frozen=True)
+    page: int
+    box: tuple[float, float, float, float] = Field(description="x0, top, x1, bottom in points")
+
+
 class Cell(BaseModel):
     column: str
     value: Decimal | None = Field(description="in 元 for money; None when unreadable")
@@ -30,6 +38,7 @@ class Cell(BaseModel):
     unit: str = Field(description="unit the printed value is in: 元, 万元, or count")
     span: Span
     status: Literal["ok", "unreadable", "suspect"] = "ok"
+    where: Where | None = Field(default=None, description="page and box, for PDF sources")
 
 
 class Row(BaseModel):
@@ -67,6 +76,7 @@ class NarrativeFact(BaseModel):
     unit: str
     span: Span
     context: str = ""
+    where: Where | None = Field(default=None, description="page and box, for PDF sources")
 
 
 class Indicator(BaseModel):

@@ -12,7 +12,7 @@ from pathlib import Path
 from .model import Document
 
 CELL_FIELDS = ("doc", "table", "row", "row_label", "column", "value", "unit", "printed",
-               "status", "line_start", "line_end")
+               "status", "line_start", "line_end", "page", "x0", "top", "x1", "bottom")
 
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
@@ -57,7 +57,15 @@ def iter_cells(doc: Document) -> Iterator[dict]:
                     "unit": c.unit, "printed": c.printed,
                     "status": "suspect" if r.suspect else c.status,
                     "line_start": c.span.line_start, "line_end": c.span.line_end,
+                    **_where(c.where),
                 }
+
+
+def _where(w) -> dict:
+    """Page and box of a PDF value; blank for text sources."""
+    if w is None:
+        return {"page": "", "x0": "", "top": "", "x1": "", "bottom": ""}
+    return {"page": w.page, **dict(zip(("x0", "top", "x1", "bottom"), w.box))}
 
 
 def cells_csv(rows: Iterable[dict], header: bool = True) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 from .ingest import SourceText, read_source
 from .layout import Layout
 from .model import Document, Section
+from .provenance import locate
 from .segment import Segmentation, segment
 
 
@@ -45,10 +46,10 @@ def extract_prepared(prep: Prepared, backend: str = "rules", **llm_options) -> D
     from .rules import extract_rules
 
     if backend == "rules":
-        return extract_rules(prep)
+        return locate(extract_rules(prep), prep.source.boxes)
     from .llm.backend import extract_with_llm
 
-    return extract_with_llm(prep, backend, **llm_options)
+    return locate(extract_with_llm(prep, backend, **llm_options), prep.source.boxes)
 
 
 def extract_file(path: str | Path, backend: str = "rules", **llm_options) -> Document:

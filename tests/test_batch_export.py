@@ -35,7 +35,8 @@ EXPECTED = {
     "cells": "doc VARCHAR, table_seq INTEGER, table_id VARCHAR, row_seq INTEGER, cell_seq INTEGER, row_id VARCHAR, "
              "row_label VARCHAR, row_code VARCHAR, column_id VARCHAR, value DECIMAL(38,4), "
              "value_unit VARCHAR, unit VARCHAR, printed VARCHAR, status VARCHAR, row_note VARCHAR, "
-             "line_start INTEGER, line_end INTEGER, char_start INTEGER, char_end INTEGER",
+             "line_start INTEGER, line_end INTEGER, char_start INTEGER, char_end INTEGER, "
+             "page INTEGER, x0 DOUBLE, top DOUBLE, x1 DOUBLE, bottom DOUBLE",
     "findings": "doc VARCHAR, finding_seq INTEGER, identity VARCHAR, title VARCHAR, table_id VARCHAR, "
                 "instance VARCHAR, severity VARCHAR, reason VARCHAR, op VARCHAR, left_value DECIMAL(38,10), "
                 "right_value DECIMAL(38,10), delta DECIMAL(38,10), envelope DECIMAL(38,10), binding VARCHAR, "

@@ -23,7 +23,7 @@ def invoke(*args: str, width: int = 220):
 
 
 def test_ci_gate_rules_backend_on_the_seeds(tmp_path):
-    r = invoke("--gold", str(GOLD), "--backend", "rules", "--fail-under", str(RULES_GATE),
+    r = invoke("--gold", str(GOLD), "--docs", "*.txt", "--backend", "rules", "--fail-under", str(RULES_GATE),
                "--runs", str(tmp_path), "--json")
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)

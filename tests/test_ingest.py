@@ -133,13 +133,24 @@ def test_encrypted_pdf():
     one_line_error(excinfo)
 
 
-def test_pdf_glyphs_without_unicode_mapping():
-    # Renaming the CID ordering (same length, so xref offsets stay valid) leaves pdfminer
-    # without a CID->Unicode map: every glyph comes out as "(cid:N)".
+def test_pdf_glyphs_of_an_unknown_cid_ordering_still_read():
+    # Renaming the CID ordering (same length, so xref offsets stay valid) leaves a reader
+    # without the ordering's CID->Unicode table; PDFium still maps the glyphs through the font.
     data = _canvas_pdf(_chinese_line, pageCompression=0)
     assert data.count(b"(GB1)") == 1
+    src = read_bytes(data.replace(b"(GB1)", b"(Zzz)"), "cid.pdf")
+    assert src.text == "部门预算收支总表"
+
+
+def test_pdf_glyphs_without_unicode_mapping(monkeypatch):
+    # Glyphs that map to no character (U+FFFD, private use) make the text layer unusable.
+    from structurer.ingest import pdf as pdf_reader
+
+    real = pdf_reader._glyphs
+    monkeypatch.setattr(pdf_reader, "_glyphs", lambda page, tf: [
+        pdf_reader.Glyph("\ue001", g.x0, g.top, g.x1, g.bottom) for g in real(page, tf)])
     with pytest.raises(IngestError, match="without Unicode mapping") as excinfo:
-        read_bytes(data.replace(b"(GB1)", b"(Zzz)"), "cid.pdf")
+        read_bytes(_canvas_pdf(_chinese_line), "cid.pdf")
     one_line_error(excinfo)
 
 

@@ -101,6 +101,11 @@ SCHEMA: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("line_end", "INTEGER", "last source line (inclusive)"),
         ("char_start", "INTEGER", "0-based character offset in the ingested text"),
         ("char_end", "INTEGER", "end offset (exclusive)"),
+        ("page", "INTEGER", "PDF page the value is printed on (1-based); NULL for text sources"),
+        ("x0", "DOUBLE", "left edge of the printed value on its page, points from the left"),
+        ("top", "DOUBLE", "top edge, points from the top of the page"),
+        ("x1", "DOUBLE", "right edge"),
+        ("bottom", "DOUBLE", "bottom edge"),
     ),
     "findings": (
         ("doc", "VARCHAR", "documents.doc"),
@@ -293,7 +298,9 @@ def _stage_document(stage: _Stage, doc_id: str, doc: Document) -> dict[str, int]
                     "value": c.value, "value_unit": _value_unit(c.unit), "unit": c.unit,
                     "printed": c.printed, "status": "suspect" if r.suspect else c.status,
                     "row_note": r.note, "line_start": c.span.line_start, "line_end": c.span.line_end,
-                    "char_start": c.span.start, "char_end": c.span.end})
+                    "char_start": c.span.start, "char_end": c.span.end,
+                    "page": c.where.page if c.where else None,
+                    **dict(zip(("x0", "top", "x1", "bottom"), c.where.box if c.where else (None,) * 4))})
     for fi, f in enumerate(doc.narrative):
         stage.write("narrative_facts", {
             "doc": doc_id, "fact_seq": fi, "key": f.key, "kind": f.kind, "value": f.value,

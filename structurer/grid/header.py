@@ -31,7 +31,9 @@ def header_cells(head: list[VLine]) -> list[Frag]:
 
 
 def _below(d: Frag, c: Frag) -> bool:
-    return d is not c and d.top >= c.bottom - 1 and c.x0 - 2 <= d.xc <= c.x1 + 2
+    # a merged cell's text is centred over its children, whose texts may only touch it
+    reach = 0.5 * (c.x1 - c.x0)
+    return d is not c and d.top >= c.bottom - 1 and c.x0 - reach <= d.xc <= c.x1 + reach
 
 
 def leaf_cells(cells: list[Frag]) -> list[Frag]:
@@ -69,6 +71,9 @@ def assign_paths(cells: list[Frag], cols, vsegs=()) -> None:
             or [min(range(n), key=lambda i: abs(cols[i].xc - c.xc))]
         if ruled:
             spans[k] = _ruled_span(c, cols, vsegs) or under
+            continue
+        if not any(_below(d, c) for d in cells):
+            spans[k] = under  # a leaf heads its own column only
             continue
         blockers = [d for d in cells if d is not c and d.top < c.bottom - 1 and d.bottom > c.top + 1]
         left = max((d.x1 for d in blockers if d.x1 <= c.x0 + 1), default=float("-inf"))

@@ -127,5 +127,11 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
 
 
 def _frag(gs) -> Frag:
-    return Frag("".join(g.ch for g in gs), min(g.x0 for g in gs), min(g.top for g in gs),
+    h = median(g.bottom - g.top for g in gs)
+    text = gs[0].ch
+    for a, b in zip(gs, gs[1:]):
+        if b.x0 - a.x1 > 0.2 * h:  # room for a space: the source printed one
+            text += " "
+        text += b.ch
+    return Frag(text, min(g.x0 for g in gs), min(g.top for g in gs),
                 max(g.x1 for g in gs), max(g.bottom for g in gs))

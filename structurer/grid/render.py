@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .furniture import furniture
-from .lines import VLine, build_lines, join_frags
+from .lines import VLine, build_lines
 from .header import assign_paths, header_cells
 from .table import Column, build_rows, cell_text, column_of, infer_columns, is_data, split_blocks
 
@@ -88,8 +88,7 @@ def render_pages(pages) -> tuple[str, list[Box]]:
 def _text_line(out: _Out, ln: VLine) -> None:
     for i, f in enumerate(ln.frags):
         if i:
-            sep = join_frags([ln.frags[i - 1], f])[len(ln.frags[i - 1].text):-len(f.text)]
-            out.raw(sep)
+            out.raw(" ")  # a visible gap in running text
         out.add(f.text, ln.page, [f])
 
 
