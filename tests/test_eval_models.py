@@ -137,7 +137,7 @@ def eval_matrix(tmp_path: Path, seeds: list[str], again: bool):
     plans = {s: plan_errors(GOLD / s.replace(".txt", ".yaml")) for s in seeds}
     flawed = Router({s: GoldModel(GOLD / s.replace(".txt", ".yaml"), mutate=flawed_mutation(plans[s]))
                      for s in seeds})
-    glob = seeds[0] if len(seeds) == 1 else "*"
+    glob = seeds[0] if len(seeds) == 1 else "*.txt"
     with OpenAIServer(lambda req: (perfect if req.body.get("model") == PERFECT else flawed)(req)) as srv:
         cfg = tmp_path / "structurer.toml"
         cfg.write_text(
