@@ -123,6 +123,11 @@ def functional_class_by_name(name: str) -> str | None:
     return None
 
 
+# A classification code: 类 (3 digits), 款 (5) or 项 (7).
+CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+# A printed amount: optional sign, thousands separators or none, decimals.
+NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+
 ORDINAL_RE = re.compile(
     r"^\s*(?:[一二三四五六七八九十百零〇]+[、.．]|[(（][一二三四五六七八九十]+[)）][、.．]?"
     r"|\d+[、.．)）]|[(（]\d+[)）])\s*")

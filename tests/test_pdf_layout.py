@@ -249,14 +249,19 @@ def test_page_furniture_is_dropped():
 COLS4 = [(50, 110, "L"), (110, 190, "L"), (190, 280, "R"), (280, 370, "R")]
 
 
-def _wrapped_label(c: canvas.Canvas) -> None:
+def _head_and_first_row(c: canvas.Canvas, cols) -> float:
+    """The four-column header and the 201 row; returns the y of the next row."""
     y = 720
-    for col, h in zip(COLS4, ["科目编码", "科目名称", "本年预算", "上年预算"]):
+    for col, h in zip(cols, ["科目编码", "科目名称", "本年预算", "上年预算"]):
         centred(c, col[0], col[1], y, h)
     y -= PITCH
-    for col, v in zip(COLS4, ["201", "一般公共服务支出", "1,234.56", "1,100.00"]):
+    for col, v in zip(cols, ["201", "一般公共服务支出", "1,234.56", "1,100.00"]):
         cell(c, col, y, v)
-    y -= PITCH
+    return y - PITCH
+
+
+def _wrapped_label(c: canvas.Canvas) -> None:
+    y = _head_and_first_row(c, COLS4)
     for col, v in zip(COLS4, ["20101", "人大事务之代表工作", "560.00", "500.00"]):
         cell(c, col, y, v)
     y -= SIZE + 2  # the rest of the label, one line lower inside the same cell
@@ -287,13 +292,7 @@ COLS_NARROW = [(50, 110, "L"), (110, 190, "L"), (190, 229, "R"), (229, 300, "R")
 
 def _wrapped_number(align: str):
     def draw(c: canvas.Canvas) -> None:
-        y = 720
-        for col, h in zip(COLS_NARROW, ["科目编码", "科目名称", "本年预算", "上年预算"]):
-            centred(c, col[0], col[1], y, h)
-        y -= PITCH
-        for col, v in zip(COLS_NARROW, ["201", "一般公共服务支出", "1,234.56", "1,100.00"]):
-            cell(c, col, y, v)
-        y -= PITCH
+        y = _head_and_first_row(c, COLS_NARROW)
         for col, v in zip(COLS_NARROW, ["20101", "人大事务", "", "500.00"]):
             cell(c, col, y, v)
         # "21,118.5" fills the cell, its last digit "1" is on the line right under it
@@ -455,6 +454,13 @@ def test_real_pdf_key_cells_and_provenance(tmp_path):
     assert min(c["recall"] for c in got.values()) >= 0.45, got
     from structurer.pipeline import extract_file
 
-    doc = extract_file(corpus_root(GOLD) / "pdf/004_重庆/2026年重庆市人民政府办公厅部门预算.pdf")
-    cells = [c for t in doc.tables for row in t.rows for c in row.cells]
-    assert cells and all(c.where is not None and c.where.page >= 1 for c in cells)
+    from structurer.gold import load_gold_dir
+
+    for g in (g for g in load_gold_dir(GOLD) if g.corpus):
+        doc = extract_file(corpus_root(GOLD) / g.doc)
+        cells = [c for t in doc.tables for row in t.rows for c in row.cells]
+        assert cells and all(c.where is not None and c.where.page >= 1 for c in cells), g.doc
+        # a table's cells sit on the pages the hand-labelled table starts on or after
+        for t in doc.tables:
+            if t.id in g.pages and t.rows:
+                assert min(c.where.page for r in t.rows for c in r.cells) >= g.pages[t.id] - 1, (g.doc, t.id)

@@ -84,10 +84,8 @@ def diagnose(report: CheckReport) -> None:
     candidates: list[tuple[int, int, tuple, Diagnosis, set[int]]] = []
     for key, entries in by_term.items():
         failing = [(r, t) for r, t in entries if r.status == "fail" and r.op == "="]
-        if not failing or any(t.value is None or r.delta is None for r, t in failing):
+        if not failing or failing[0][1].value is None or any(r.delta is None for r, _ in entries):
             continue  # an unreadable value or an unmeasured delta: nothing to propose
-        if any(r.delta is None for r, _ in entries):
-            continue
         old = failing[0][1].value
         fixes = [(r.envelope, t.value - r.delta / t.coefficient) for r, t in failing]
         tol = max(env for env, _ in fixes)

@@ -5,10 +5,11 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
+from ..vocab import NUM_RE
+
 # A gap wider than this share of the line's glyph height separates two fragments; narrower
 # gaps are letter spacing inside one word or number.
 _GAP = 0.55
-_NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?$")
 _CJK_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
@@ -26,7 +27,8 @@ class Frag:
 
     @property
     def numeric(self) -> bool:
-        return bool(_NUM_RE.match(self.text))
+        t = self.text
+        return bool(NUM_RE.match(t[:-1] if t.endswith("%") else t))
 
     @property
     def amount(self) -> bool:
@@ -61,22 +63,8 @@ class VLine:
         return max(f.x1 for f in self.frags)
 
     @property
-    def text(self) -> str:
-        return join_frags(self.frags)
-
-    @property
     def compact(self) -> str:
         return "".join(f.text for f in self.frags).replace(" ", "").replace("\u3000", "")
-
-
-def join_frags(frags: list[Frag]) -> str:
-    """Fragments of one line or cell as text: CJK runs glued, other neighbours one space apart."""
-    out = ""
-    for f in frags:
-        if out and not (_CJK_RE.match(out[-1]) and _CJK_RE.match(f.text[0])):
-            out += " "
-        out += f.text
-    return out
 
 
 def _kind(ch: str) -> str:

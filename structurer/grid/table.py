@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ..vocab import CODE_RE
 from .header import header_cells, leaf_cells
 from .lines import Frag, VLine
 
-_CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 _ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.](?!\d)|其中[:：])")
 _PROSE_RE = re.compile(r"[。；;]|[，,][\u4e00-\u9fff]")
 _UNIT_LINE_RE = re.compile(r"单位[:：]|金额单位|计量单位[:：]")
@@ -73,7 +73,7 @@ def is_data(ln: VLine) -> bool:
     if any(f.amount for f in ln.frags):
         return True
     first = ln.frags[0].text.replace(" ", "")
-    return len(ln.frags) >= 2 and bool(_CODE_RE.match(first)) and not all(f.numeric for f in ln.frags)
+    return len(ln.frags) >= 2 and bool(CODE_RE.match(first)) and not all(f.numeric for f in ln.frags)
 
 
 def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
@@ -225,7 +225,7 @@ def _starts_row(r: GridRow) -> bool:
     if not first:
         return False
     t = first[0].text.replace(" ", "")
-    return bool(_CODE_RE.match(t) or _ORDINAL_RE.match(t) or _TOTAL_RE.match(t))
+    return bool(CODE_RE.match(t) or _ORDINAL_RE.match(t) or _TOTAL_RE.match(t))
 
 
 def _number_tail(prev: list[Frag], f: Frag) -> bool:

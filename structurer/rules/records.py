@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 from ..layout import Line
 from ..normalize import NText, join_number
+from ..vocab import CODE_RE, NUM_RE
 from . import header as hdr
 
-NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 DECIMAL_RE = re.compile(r"\d\.\d")
-CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 SEQ_RE = re.compile(r"^\d{1,3}$")
 _FURNITURE_RE = re.compile(
     r"预算年度|(?:^|[^额])单位:[万千亿]?元|部门:|编制部门|截止时间|公开\d+表|^YS\d+$|^\d{4}年度?$|^预算年$|^度:?$|"
@@ -256,7 +255,8 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
                 grid.header_lines.append(ln.index)
                 header_keys.add(ln.compact)
                 continue
-        if ln.compact in header_keys or (_is_header_line(texts) and not _is_data(texts)):
+        if ln.compact in header_keys or hdr.PATH_SEP in ln.raw \
+                or (_is_header_line(texts) and not _is_data(texts)):  # a header again: a new page
             page_break = True
             continue
         if mode == "space":
