@@ -118,7 +118,7 @@ def _frag(gs) -> Frag:
     h = median(g.bottom - g.top for g in gs)
     text = gs[0].ch
     for a, b in zip(gs, gs[1:]):
-        if b.x0 - a.x1 > 0.2 * h:  # room for a space: the source printed one
+        if b.space or b.x0 - a.x1 > 0.2 * h:  # printed, or room for one
             text += " "
         text += b.ch
     return Frag(text, min(g.x0 for g in gs), min(g.top for g in gs),

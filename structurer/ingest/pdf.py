@@ -29,6 +29,7 @@ class Glyph:
     top: float
     x1: float
     bottom: float
+    space: bool = False  # the text layer printed a space before this glyph
 
 
 @dataclass
@@ -108,14 +109,21 @@ def _glyphs(page, tf) -> list[Glyph]:
         rect = pdfium_c.FS_RECTF()
         out: list[Glyph] = []
         last: dict[str, Glyph] = {}
+        spaced = False
         for k, ch in enumerate(text):
-            if ch.isspace() or not ch.isprintable() and not _unmapped(ch):
+            if ch.isspace():
+                # a printed space (not one PDFium inferred) separates words whatever the
+                # substitute font makes of the glyph widths
+                spaced = spaced or (ch in " \u3000" and not pdfium_c.FPDFText_IsGenerated(tp.raw, k))
+                continue
+            if not ch.isprintable() and not _unmapped(ch):
                 continue
             if not pdfium_c.FPDFText_GetLooseCharBox(tp.raw, k, rect):
                 continue
             xa, ya = tf(rect.left, rect.top)
             xb, yb = tf(rect.right, rect.bottom)
-            g = Glyph(ch, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            g = Glyph(ch, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), spaced)
+            spaced = False
             prev = last.get(ch)
             if prev is not None and abs(prev.x0 - g.x0) <= _DUP_TOL and abs(prev.top - g.top) <= _DUP_TOL:
                 continue  # the same glyph printed again over itself
