@@ -93,6 +93,15 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
     return None
 
 
+def _other_title(line: Line) -> bool:
+    """A table title the catalog does not know (…项目支出情况表（按经济分类科目）)."""
+    text = line.compact
+    if not text or len(text) > 40 or "\t" in line.norm.text.strip() or _SENTENCE_RE.search(text):
+        return False
+    cand = re.sub(r"[(（][^()（）]{2,14}[)）]$", "", _TITLE_PREFIX_RE.sub("", text, count=1))
+    return len(cand) >= 6 and cand.endswith("表") and not re.search(r"\d", cand)
+
+
 def _is_heading(line: Line) -> bool:
     text = line.compact
     if (not text or len(text) > 40 or "\t" in line.raw or line.raw.startswith("  ")
@@ -158,6 +167,8 @@ def locate_sections(layout: Layout) -> list[SectionLoc]:
         for j in range(i + 1, stop):
             if headings[j] and j > i + 1 and not _row_of_table(lines, j, stop):
                 break
+            if j > i + 1 and _other_title(lines[j]):
+                break  # a table outside the catalog starts: not rows of this one
             last = j
         kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"
         sec = SectionLoc(tid, kind, title, i, last)

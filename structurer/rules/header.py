@@ -17,6 +17,8 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"(部门|政府)?(支出)?(功能|经济)分类科目(编码|代码)|科目编码|科目代码|单位编码", "code"),
     (r"(部门|政府)?(支出)?(功能|经济)分类科目名称|单位\(科目名称\)|科目名称|项目单位\(项目名称\)", "name"),
     (r"(支出)?(部门)?(功能|经济)分类科目|政府预算支出经济分类科目编码?", "code_group"),
+    # one 科目 column holding the name, often with its code printed in front: [301]工资福利支出
+    (r"(部门预算)?(支出)?(功能|经济)科目(名称)?(?!编码|代码)", "name"),
     (r"政府采购项目来源", "proc_source"),
     (r"政府采购金额(\(当年部门预算安排资金\))?", "proc_amount"),
     (r"\d{4}年预留中小微企业份额|预留中小微企业份额", "sme_reserved"),
@@ -68,12 +70,12 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"“?三公”?经费合计", "total"),
     (r"因公出国\(境\)费(用)?", "tp_overseas"),
     (r"公务用车购置及运行(维护)?费|公务用车购置及运维费", "tp_vehicle"),
-    (r"公务用车购置费", "tp_vehicle_purchase"),
+    (r"公务用车购置费?", "tp_vehicle_purchase"),
     (r"公务用车运行(维护)?费", "tp_vehicle_operation"),
     (r"公务接待费", "tp_reception"),
     (r"合计|总计", "total"),
     (r"小计", "subtotal"),
-    (r"预算数|预算(?=$|›)", "budget"),
+    (r"预算数|预\(决\)算数|预算(?=$|›)", "budget"),
     (r"决算数", "final"),
     (r"金额", "amount"),
     (r"单位代码", "unit_code"),
@@ -224,7 +226,10 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         # 人员经费 and 公用经费 printed as two panels side by side, each (code, name, amount)
         out = [p[1:] if len(p) > 1 and p[0] in ("personnel", "public") and p[1] != "subtotal" else p
                for p in out]
-    if table_id == "three_public":  # a lone 预算数 (or 决算数) over the kinds is just the value
+    if table_id == "three_public":  # 三公经费（财政拨款）over the kinds: the fund is the table's
+        out = [tuple(t for t in p if t not in ("fiscal_grant", "general_budget")) or p if len(p) > 1 else p
+               for p in out]
+        # a lone 预算数 (or 决算数) over the kinds is just the value
         kinds = {p[0] for p in out if len(p) > 1 and p[0] in ("budget", "final")}
         if len(kinds) == 1:
             out = [p[1:] if len(p) > 1 and p[0] in kinds else p for p in out]

@@ -18,7 +18,8 @@ ITEM_TABLES = {"procurement", "project_expenditure"}
 # 合计, or the table's own total named in full (机关运行经费合计, 支出合计)
 _TOTAL_LABEL_RE = re.compile(r"^(合计|总计|合\s*计|(机关|机构)运行经费(支出)?(合计|总计)|(本年)?支出(合计|总计))$")
 _DIGIT_RE = re.compile(r"\d")
-_BRACKET_CODE_RE = re.compile(r"^[\[【(（]\s*(\d{3}(?:\d{2}){0,2})\s*[\]】)）]\s*")
+# a code printed inside the label: bracketed, or followed by a space before the name
+_CODE_NAME_RE = re.compile(r"^(?:[\[【(（]\s*(\d{3}(?:\d{2}){0,2})\s*[\]】)）]|(\d{3}(?:\d{2}){0,2})\s+(?=\D))\s*")
 _UNIT_CODE_RE = re.compile(r"\d{3,9}")
 _LINE_NO_RE = re.compile(r"\d{1,3}")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -47,7 +48,8 @@ def column_id(path: tuple[str, ...], table_id: str) -> str | None:
             return "current_year" if table_id == "revenue" else "current_year_revenue"
         toks = toks[1:]
     if len(toks) == 1 and toks[0] in ("budget", "final", "amount"):
-        return "amount" if table_id in SUMMARY_TABLES else "total"
+        # a narrow table without codes (三公 listed down the page) has an amount, not a total
+        return "amount" if table_id in SUMMARY_TABLES or table_id == "three_public" else "total"
     if len(toks) == 1 and toks[0] == "subtotal":
         return "total"
     toks = ["operating" if t == "operating_revenue" else t for t in toks]
@@ -209,8 +211,11 @@ class TableParser:
                     if f.text.strip() and not label.text.strip():
                         label = f
             code = _join_code(keys, split_code)
-            if not code and (m := _BRACKET_CODE_RE.match(label.text.strip())):
-                code = m.group(1)  # [2080501]行政单位离退休: the code printed inside the label
+            if not label.text.strip() and code and not CODE_RE.match(code) and keys.get("code"):
+                # one 科目 column printing code and name together: [301]工资福利支出
+                label, code = keys["code"][0].strip(), ""
+            if not code and (m := _CODE_NAME_RE.match(label.text.strip())):
+                code = m.group(1) or m.group(2)  # [2080501]行政单位离退休: the code printed inside the label
                 label = label.strip()[m.end():]
             unit_code = "".join(f.text.strip() for f in keys.get("unit_code", []))
             row_id, why = self.row_id(code, label, unit_code, first_total_taken, bool(cells), rec)
@@ -379,15 +384,17 @@ class TableParser:
             labelled = next((m.group(1) for f in vals
                              if (m := _BUDGET_FINAL_RE.match(compact(f.text)))), None)
             row_col = {"预算": "budget", "决算": "final"}.get(labelled or "", "amount")
+            if labelled is None and any(c.column == row_col for r in by_row.values() for c in r.cells):
+                continue  # units listed under the 合计 row: the table's figures are the 合计's
             for leaf_i, f in enumerate(vals[:len(self.leaves)]):
                 path = self.leaves[leaf_i]
                 if path[0] in ("budget", "final"):
                     column = path[0]
-                elif path[0] in _TP_ACROSS or path == ("total",):
+                elif path[0] in _TP_ACROSS or path in (("total",), ("subtotal",)):
                     column = row_col
                 else:
                     continue
-                item = path[-1] if path[-1] != "subtotal" else path[-2]
+                item = path[-1] if path[-1] != "subtotal" else (path[-2] if len(path) > 1 else "total")
                 row_id = {"total": "total", "tp_overseas": "overseas", "tp_vehicle": "vehicle",
                           "tp_vehicle_purchase": "vehicle.purchase",
                           "tp_vehicle_operation": "vehicle.operation",
@@ -418,7 +425,7 @@ class TableParser:
 # ---------------------------------------------------------------------- helpers
 
 # 三公 kinds as header columns (the across layout); a row label saying which figure a row holds
-_TP_ACROSS = {"tp_overseas", "tp_vehicle", "tp_reception"}
+_TP_ACROSS = {"tp_overseas", "tp_vehicle", "tp_reception", "tp_vehicle_purchase", "tp_vehicle_operation"}
 _BUDGET_FINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+、|\d+[.、])?(?:全年|年初|本年)?(预算|决算)(?:数)?$")
 
 
