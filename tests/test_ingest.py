@@ -201,8 +201,9 @@ def test_docx_order_tables_and_merged_cells(tmp_path):
     assert src.lines == [
         "部门预算收支总表",
         "单位：元\t2023年",  # a tab in a paragraph is kept
-        "项目\t收入\t\t备注",  # horizontal merge: text once, then empty for the column it spans
-        "\t项 目\t预算数\t",  # vertical-merge continuation is empty, as in PDFs
+        # the two header rows as one line of column paths, as the PDF grid gives them: a
+        # cell merged across (收入) heads each column it spans, one merged down (项目) once
+        "项目\t收入›项 目\t收入›预算数\t备注",
         "1\t一、一般公共预算拨款收入（含上年结转）\t68100200.00\t",
         "2\t二、政府性基金预算拨款收入\t\t无",
         "说明：本表为部门预算收支总表。",  # paragraph after the table stays after it
