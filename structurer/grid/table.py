@@ -240,10 +240,11 @@ def _number_tail(prev: list[Frag], f: Frag) -> bool:
     return "." in p and len(p.split(".")[1]) < 2 and len(f.text) <= 2 and "." not in f.text
 
 
-def build_rows(lines: list[VLine], cols: list[Column], hrules: list[float]) -> list[GridRow]:
+def build_rows(lines: list[VLine], cols: list[Column], hrules: list[tuple[float, float, float]]) -> list[GridRow]:
+    """`hrules`: (y, x0, x1) of a ruled table's horizontal rules; none for an unruled one."""
     raw = [_row_of(ln, cols) for ln in lines]
-    if len(hrules) >= 3:
-        return _rows_by_rules(raw, sorted(hrules))
+    if hrules:
+        return _rows_by_rules(raw, hrules)
     textual = _text_cols(raw, len(cols))
     rows: list[GridRow] = []
     for r in raw:
@@ -275,17 +276,22 @@ def _absorb(prev: GridRow, r: GridRow) -> None:
     prev.bottom = max(prev.bottom, r.bottom)
 
 
-def _rows_by_rules(raw: list[GridRow], ys: list[float]) -> list[GridRow]:
+def _rows_by_rules(raw: list[GridRow], rules: list[tuple[float, float, float]]) -> list[GridRow]:
+    """A line joins the row above unless a rule runs between them under its own text, or
+    it lies outside the ruled area (a caption or note)."""
+    top, bottom = min(y for y, _, _ in rules), max(y for y, _, _ in rules)
     rows: list[GridRow] = []
-    band_of_prev = None
     for r in raw:
         mid = (r.top + r.bottom) / 2
-        band = sum(1 for y in ys if y < mid)
-        if rows and band == band_of_prev and 0 < band < len(ys):
-            _absorb(rows[-1], r)
+        xs = [(f.x0, f.x1) for c in r.cells for f in c]
+        prev = rows[-1] if rows else None
+        inside = top < mid < bottom and prev is not None and top < (prev.top + prev.bottom) / 2
+        if inside and not any((prev.top + prev.bottom) / 2 < y < mid and
+                              any(min(b, fx1) - max(a, fx0) > 0 for fx0, fx1 in xs)
+                              for y, a, b in rules):
+            _absorb(prev, r)
         else:
             rows.append(r)
-        band_of_prev = band
     return rows
 
 

@@ -317,7 +317,7 @@ class TableParser:
                 ctx[side].append(row_id)
                 rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f),
                                 cells=cells))
-        return rows
+        return _grant_heading(rows, self.sec.id)
 
     def parse_summary_grid(self) -> list[Row]:
         """A summary table read from its grid: each side's label column and value columns."""
@@ -345,7 +345,7 @@ class TableParser:
                                      if self.columns[i] and i < len(rec.fields)) if c]
                 ctx[key].append(row_id)
                 rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f), cells=cells))
-        return _lone_total_is_grand(rows)
+        return _grant_heading(_lone_total_is_grand(rows), self.sec.id)
 
     def _summary_row_id(self, side: str, label: str, seen: list[str]) -> str | None:
         lab = compact(label)
@@ -486,6 +486,16 @@ def _side_of(text: str) -> str | None:
     if "支出" in lab or _match_rows(lab, vocab.EXPENDITURE_ROWS) or vocab.functional_class_by_name(lab):
         return "expenditure"
     return None
+
+
+def _grant_heading(rows: list[Row], table_id: str) -> list[Row]:
+    """In the fiscal-grant summary every revenue is a grant: a 一、财政拨款 heading over the
+    fund lines, beside 二、上年结转, is the current year's revenue total."""
+    ids = [r.id for r in rows]
+    if table_id == "fiscal_grant_summary" and "revenue.current_year_total" not in ids \
+            and ids.count("revenue.fiscal_grant") == 1:
+        rows[ids.index("revenue.fiscal_grant")].id = "revenue.current_year_total"
+    return rows
 
 
 def _lone_total_is_grand(rows: list[Row]) -> list[Row]:
