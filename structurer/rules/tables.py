@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from .. import vocab
+from ..classification import functional_code
 from ..layout import Layout
 from ..model import Cell, Row, Table
 from ..normalize import NText, compact
@@ -218,7 +219,8 @@ class TableParser:
                 code = m.group(1) or m.group(2)  # [2080501]行政单位离退休: the code printed inside the label
                 label = label.strip()[m.end():]
             unit_code = "".join(f.text.strip() for f in keys.get("unit_code", []))
-            row_id, why = self.row_id(code, label, unit_code, first_total_taken, bool(cells), rec)
+            row_id, why = self.row_id(code, label, unit_code, first_total_taken, bool(cells), rec,
+                                      [r.id for r in rows])
             if row_id == "total":
                 first_total_taken = True
             if row_id == "item":
@@ -235,7 +237,7 @@ class TableParser:
         return rows
 
     def row_id(self, code: str, label: NText, unit_code: str, total_taken: bool, has_cells: bool,
-               rec: Record) -> tuple[str, str | None]:
+               rec: Record, above: list[str]) -> tuple[str, str | None]:
         tid = self.sec.id
         lab = vocab.strip_ordinal(compact(label.text))
         if code:
@@ -269,7 +271,7 @@ class TableParser:
         elif tid == "operating_costs":  # listed by function (codes) or by item (办公费 → 30201)
             by_name = vocab.ECONOMIC_BY_NAME.get(lab) or vocab.functional_class_by_name(lab)
         else:
-            by_name = vocab.functional_class_by_name(lab)
+            by_name = functional_code(lab, above)
         if by_name:
             return by_name, None
         return "", f"row without code: {lab!r}" if lab else "row without label"
@@ -372,7 +374,7 @@ class TableParser:
         rid = _match_rows(lab, vocab.EXPENDITURE_ROWS)
         if rid:
             return rid
-        return vocab.functional_class_by_name(lab)
+        return functional_code(lab, seen)
 
     # ------------------------------------------------------------------ special layouts
     def parse_transposed_three_public(self) -> list[Row]:
