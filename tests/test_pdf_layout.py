@@ -211,6 +211,43 @@ def test_ruled_table_drawn_cell_by_cell():
     assert tab[0].split("\t") == HEADER6.split("\t")
 
 
+# ------------------------------------------------------------------ 2b. rules under one side only
+
+SUMMARY_COLS = [(50, 200, "L"), (200, 300, "R"), (300, 420, "L"), (420, 500, "R")]
+SUMMARY_ROWS = [  # the revenue side stops early; its empty cells are drawn without row rules
+    ["一、财政拨款", "90.00", "一般公共服务支出", "60.00"],
+    ["", "", "行政运行", "60.00"],
+    ["", "", "卫生健康支出", "30.00"],
+    ["", "", "行政单位医疗", "30.00"],
+    ["收入总计", "90.00", "支出总计", "90.00"],
+]
+
+
+def _half_ruled(c: canvas.Canvas) -> None:
+    c.setFont(FONT, 12)
+    c.drawString(50, 780, "财政拨款收支总表")
+    top = 750
+    for k, col in enumerate(SUMMARY_COLS):
+        cell(c, (col[0], col[1], "C"), top - 11, ["项目", "预算数", "项目", "预算数"][k])
+    c.setLineWidth(0.5)
+    ys = [top - PITCH * (i + 1) for i in range(len(SUMMARY_ROWS) + 1)]
+    c.line(50, top, 500, top)
+    for i, y in enumerate(ys):
+        blank_left = 0 < i < len(SUMMARY_ROWS) - 1  # no rule under the empty revenue cells
+        c.line(300 if blank_left else 50, y, 500, y)  # under less than half the width
+    for x in (50, 200, 300, 420, 500):
+        c.line(x, top, x, ys[-1])
+    for i, row in enumerate(SUMMARY_ROWS):
+        y = ys[i] - 11
+        for col, value in zip(SUMMARY_COLS, row):
+            cell(c, col, y, value)
+
+
+def test_rule_under_one_side_only_still_parts_rows():
+    tab = table_lines(read_bytes(make_pdf(_half_ruled), "x.pdf").text)
+    assert [ln.split("\t") for ln in tab[1:]] == SUMMARY_ROWS
+
+
 # ------------------------------------------------------------------ 3. page furniture
 
 RUNNING_HEAD = "某某县财政局2026年部门预算公开"

@@ -67,3 +67,45 @@ def test_unparseable_numbers_are_unreadable_not_zero(tmp_path):
     assert bad.status == "unreadable" and bad.value is None and bad.printed == "12O0.00"
     assert bad.span.line_start == 4
     assert row.cell("basic").value == Decimal("1200.00")
+
+
+def _doc(lines: list[str]):
+    from structurer.ingest import read_bytes
+    from structurer.pipeline import Prepared, extract_prepared
+
+    text = "\n".join(["某县气象局2026年部门预算", "", *lines]) + "\n"
+    return extract_prepared(Prepared(read_bytes(text.encode("utf-8"), "doc.txt")))
+
+
+def test_functional_rows_printed_by_name_get_codes_from_the_rows_above():
+    # 行政运行 exists under dozens of 款: the 款 printed above it decides which one
+    doc = _doc(["一般公共预算支出表", "单位：万元",
+                "科目名称\t合计\t基本支出\t项目支出",
+                "合计\t100.00\t70.00\t30.00",
+                "一般公共服务支出\t40.00\t40.00\t",
+                "财政事务\t40.00\t40.00\t",
+                "行政运行\t40.00\t40.00\t",
+                "自然资源海洋气象等支出\t60.00\t30.00\t30.00",
+                "气象事务\t60.00\t30.00\t30.00",
+                "行政运行\t30.00\t30.00\t",
+                "气象服务\t30.00\t\t30.00"])
+    rows = doc.table("general_budget_expenditure").rows
+    assert [r.id for r in rows] == ["total", "201", "20106", "2010601", "220", "22005", "2200501", "2200509"]
+
+
+def test_one_subject_column_with_codes_in_brackets_and_a_title_outside_the_catalog():
+    doc = _doc(["一般公共预算基本支出情况表（按经济分类科目）", "单位：万元",
+                "部门预算支出经济科目\t预算",
+                "合计\t10.00",
+                "[301]工资福利支出\t6.00",
+                "[30101]基本工资\t6.00",
+                "[302]商品和服务支出\t4.00",
+                "[30201]办公费\t4.00",
+                "",
+                "一般公共预算项目支出情况表（按经济分类科目）", "单位：万元",
+                "部门预算支出经济科目\t预算",
+                "合计\t5.00",
+                "[302]商品和服务支出\t5.00"])
+    t = doc.table("general_budget_basic_expenditure")
+    assert [(r.id, str(r.cell("total").printed)) for r in t.rows] == [
+        ("total", "10.00"), ("301", "6.00"), ("30101", "6.00"), ("302", "4.00"), ("30201", "4.00")]
