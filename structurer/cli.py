@@ -24,6 +24,10 @@ class UserError(Exception):
     """A problem with one input, reported as one line."""
 
 
+class NotADisclosure(UserError):
+    """A readable file that is not a budget or final-accounts disclosure (exit status 2)."""
+
+
 def fail(path: str | Path, message: str) -> None:
     where = "" if str(path) in message else f"{Path(path).name}: "
     err.print(f"[red]error[/red]: {where}{message}", soft_wrap=True)
@@ -40,9 +44,11 @@ def _prepare(path: Path):
         prep = prepare(path)
     except IngestError as e:
         raise UserError(str(e)) from e
-    if not any(s.kind in ("table", "performance") for s in prep.seg.sections) and not prep.seg.meta.kind:
-        raise UserError("does not look like a budget or final-accounts disclosure "
-                        "(no standard table, performance table or 预算/决算 title found)")
+    # a 预算 in a title is not enough (a manual or a notice mentions it): a disclosure prints
+    # at least one standard or performance table
+    if not any(s.kind in ("table", "performance") for s in prep.seg.sections):
+        raise NotADisclosure("not a budget or final-accounts disclosure "
+                        "(no standard table or performance table located)")
     return prep
 
 
@@ -151,7 +157,7 @@ def extract(
         ledger = RunLedger(settings.model.model, settings.model.prices.currency)
         llm_options = {"settings": settings, "ledger": ledger}
         llm_errors = (LLMError, CacheMiss, ConfigError)
-    failed = 0
+    failed = refused = 0
     for f in files:
         try:
             if f.suffix.lower() == ".json":
@@ -160,6 +166,7 @@ def extract(
         except (UserError, ValueError, *llm_errors) as e:
             fail(f, str(e).splitlines()[0] if str(e) else type(e).__name__)
             failed += 1
+            refused += isinstance(e, NotADisclosure)
             continue
         target = out_dir / f"{f.stem}.json"
         write_atomic(target, document_json(doc))
@@ -169,7 +176,7 @@ def extract(
     if ledger is not None and ledger.docs:
         ledger.render(err)
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(2 if refused == failed else 1)
 
 
 @app.command()

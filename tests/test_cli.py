@@ -76,3 +76,15 @@ def test_one_bad_file_does_not_stop_the_others(tmp_path):
     r = run("extract", bad, EXAMPLES / "002_a298566b0f87c85f.txt", "--out", tmp_path / "out")
     assert r.returncode == 1
     assert (tmp_path / "out" / "002_a298566b0f87c85f.json").exists()
+
+
+def test_a_text_about_budgets_that_prints_no_table_is_refused_with_status_2(tmp_path):
+    # the project's own README mentions 预算 and 决算 throughout but is not a disclosure
+    from conftest import ROOT
+
+    readme = tmp_path / "readme.txt"
+    readme.write_bytes((ROOT / "README.md").read_bytes())
+    r = run("extract", readme, "--out", tmp_path / "out")
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "not a budget or final-accounts disclosure" in r.stderr
+    assert not (tmp_path / "out" / "readme.json").exists()
