@@ -267,3 +267,21 @@ def test_operating_costs_listed_by_item():
     doc, _ = check_text(text)
     got = [(r.id, r.suspect) for r in doc.table("operating_costs").rows]
     assert got == [("total", False), ("30201", False), ("suspect.3", True), ("30211", False)]
+
+
+def test_prose_amount_whose_table_cell_is_blank_is_insufficient_not_a_fail():
+    """A blank (or unread) table cell is no evidence against the prose, and no fix may propose
+    rewriting the prose number to zero."""
+    name = "001_e48c9036102b6734.txt"
+    text = (EXAMPLES / name).read_text(encoding="utf-8")
+    doc, report = check_text(text)
+    hit = next(r for r in report.results if r.identity == "narrative.amount" and r.status == "pass"
+               and r.terms[0].value and len(r.terms) == 2 and r.terms[1].kind == "cell")
+    cell = hit.terms[1]
+    start, end = cell.span.start, cell.span.end
+    assert text[start:end].strip() == cell.printed.strip()
+    blanked = text[:start] + " " * (end - start) + text[end:]
+    _, after = check_text(blanked)
+    again = [r for r in after.results if r.identity == "narrative.amount" and r.binding == hit.binding]
+    assert again and all(r.status == "insufficient_data" and r.diagnosis is None for r in again)
+    assert not any(r.diagnosis and r.diagnosis.table == "narrative" for r in after.results)

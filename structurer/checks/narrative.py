@@ -83,7 +83,6 @@ def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
     return got[0] if got else None
 
 
-_ZERO_ENV = Decimal(0)
 
 
 def _sub_tables(ref: ex.Ref, b: dict[str, str]) -> tuple[str, ...]:
@@ -125,10 +124,10 @@ def narrative_results(doc: Document, idx) -> list[Result]:
                 elif f.value == 0:
                     res.status, res.reason = "pass", f"zero, and {table} leaves it blank"
                 else:
-                    res.status, res.severity = "fail", "error"
-                    res.reason = f"{table} leaves {f.key} blank"
-                    res.left, res.right, res.delta = f.value, Decimal(0), f.value
-                    res.envelope = _ZERO_ENV
+                    # a blank is no evidence: the row may be printed where it was not read, and
+                    # proposing the prose be "fixed" to zero would destroy a true number
+                    res.status = "insufficient_data"
+                    res.reason = f"{table} has no value for {f.key} (blank, or not read)"
                 out.append(res)
                 continue
             cells = [replace(c, coefficient=-1) for c in cells]  # shared terms: copy, never mutate
