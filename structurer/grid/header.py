@@ -11,15 +11,21 @@ from __future__ import annotations
 from .lines import Frag, VLine
 
 
-def header_cells(head: list[VLine]) -> list[Frag]:
-    """Header fragments, joined when one cell's text wraps over lines."""
+def header_cells(head: list[VLine], hrules=()) -> list[Frag]:
+    """Header fragments, joined when one cell's text wraps over lines. `hrules`: (y, x0, x1)
+    of a ruled table; there a cell's lines may stand far apart, as long as no rule parts them."""
     cells: list[Frag] = []
     for ln in head:
         for f in ln.frags:
             host = None
+            h = f.bottom - f.top
             for c in cells:
                 ov = min(c.x1, f.x1) - max(c.x0, f.x0)
-                if ov > 0.5 * min(c.x1 - c.x0, f.x1 - f.x0) and 0 <= f.top - c.bottom < 0.6 * (f.bottom - f.top):
+                if ov <= 0.5 * min(c.x1 - c.x0, f.x1 - f.x0) or f.top - c.bottom < 0:
+                    continue
+                if f.top - c.bottom < 0.6 * h or (hrules and f.top - c.bottom < 2 * h and not any(
+                        c.bottom - 1 <= y <= f.top + 1 and a < min(c.x1, f.x1) and b > max(c.x0, f.x0)
+                        for y, a, b in hrules)):
                     host = c
             if host is None:
                 cells.append(Frag(f.text, f.x0, f.top, f.x1, f.bottom))

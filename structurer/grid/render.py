@@ -103,18 +103,18 @@ def _table(out: _Out, page, block: list[VLine], carry: list[Column] | None) -> l
     # the frame's outer rules may lie well outside the text (left-aligned labels, wide cells)
     lo, hi = x0 - 0.3 * (x1 - x0) - 2 * h, x1 + 0.3 * (x1 - x0) + 2 * h
     vr = _rules_in(page.vrules, lo, hi, dtop, bottom, min(1.5 * h, 0.5 * (bottom - dtop)))
-    vsegs = [(x, t, b) for x, t, b in page.vrules
-             if lo <= x <= hi and min(b, bottom) - max(t, top - h) >= 0.8 * h]
     hr = _rules_in(page.hrules, top - h, bottom + h, x0, x1, 0.5 * (x1 - x0))
     # rules under part of the table only (one side of a two-sided summary) still part rows there
     hsegs = [(y, a, b) for y, a, b in page.hrules
              if top - h <= y <= bottom + h and min(b, x1) - max(a, x0) >= 2 * h] if len(hr) >= 3 else []
+    vsegs = [(x, t, b) for x, t, b in page.vrules
+             if lo <= x <= hi and min(b, bottom) - max(t, top - h) >= 0.8 * h]
     if not head and carry and all(carry[0].x0 - 2 * h <= f.xc <= carry[-1].x1 + 2 * h
                                   for ln in data for f in ln.frags):
         cols = [Column(c.x0, c.x1) for c in carry]  # continued from the page before
     else:
         cols = infer_columns(head, data, vr)
-        assign_paths(header_cells(head), cols, vsegs if len(vr) >= 3 else ())
+        assign_paths(header_cells(head, hsegs), cols, vsegs if len(vr) >= 3 else ())
     rows = build_rows(data, cols, hsegs)
     if any(c.path for c in cols):
         multi = any(len(c.path) > 1 for c in cols)

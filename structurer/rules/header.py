@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 LEXICON: tuple[tuple[str, str], ...] = (
     (r"一般公共预算基本支出", "gb_basic"),
     (r"(部门|政府)?(支出)?(功能|经济)分类科目(编码|代码)|科目编码|科目代码|单位编码", "code"),
-    (r"(部门|政府)?(支出)?(功能|经济)分类科目名称|单位\(科目名称\)|科目名称|项目单位\(项目名称\)", "name"),
+    (r"(部门|政府)?(支出)?(功能|经济)分类科目名称|单位\(科目名称\)|科目名称|项目单位\(项目名称\)|单位名称", "name"),
     (r"(支出)?(部门)?(功能|经济)分类科目|政府预算支出经济分类科目编码?", "code_group"),
     # one 科目 column holding the name, often with its code printed in front: [301]工资福利支出
     (r"(部门预算)?(支出)?(功能|经济)科目(名称)?(?!编码|代码)", "name"),
@@ -42,7 +42,7 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"预算资金", "project_budget"),
     (r"基本支出", "basic"),
     (r"项目支出", "project"),
-    (r"人员经费|人员类", "personnel"),
+    (r"人员(经费|支出)|人员类", "personnel"),
     (r"(日常)?公用(经费|支出)|公用类", "public"),
     (r"工资福利支出", "301"),
     (r"对个人和家庭的补助", "303"),
@@ -55,7 +55,9 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"对附属单位补助支出", "subsidy_to_subordinate"),
     (r"其中:财政拨款", "fiscal_grant_sub"),
     (r"财政拨款收入|财政拨款", "fiscal_grant"),
-    (r"财政专户(管理资金|核拨)?(收入)?", "fiscal_special_account"),
+    (r"财政专户(管理资金|核拨|拨款)?(收入)?", "fiscal_special_account"),
+    (r"教育收费", "education_fees"),
+    (r"其他专户收入(拨款)?", "other_special"),
     (r"事业收入", "business"),
     (r"(事业单位)?经营收入", "operating_revenue"),
     (r"上级补助收入", "superior_subsidy"),
@@ -87,7 +89,7 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"项目", "item"),
     (r"收入", "revenue_side"),
     (r"支出", "expenditure_side"),
-    (r"类", "lei"), (r"款", "kuan"), (r"项", "xiang"),
+    (r"类", "lei"), (r"(?<!拨)款", "kuan"), (r"项", "xiang"),  # not the 款 of 拨款
 )
 _LEX_RE = re.compile("|".join(f"(?P<t{i}>{p})" for i, (p, _) in enumerate(LEXICON)))
 _TOKENS = [t for _, t in LEXICON]
@@ -218,6 +220,8 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         if table_id != "three_public":
             while len(toks) > 1 and toks[0] in _WRAPPERS:
                 toks = toks[1:]
+        if table_id == "revenue" and len(toks) > 1:  # 其他资金收入 › 事业收入: a group of sources
+            toks = [t for t in toks if t != "revenue_side"] or toks
         if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUND_WRAPPED:
             toks = toks[1:]  # 一般公共预算支出 › 基本支出 in a table that is all one fund
         out.append(tuple(toks))

@@ -250,6 +250,8 @@ class TableParser:
             return code, None
         if unit_code or (lab and _UNIT_CODE_RE.fullmatch(lab)):
             return f"unit.{unit_code or lab}", None
+        if tid in ("revenue", "expenditure") and _UNIT_NAME_RE.search(lab) and not functional_code(lab, above):
+            return f"unit.{lab}", None  # a unit listed by name only (单位名称 column)
         if tid == "three_public":
             return _match_rows(lab, vocab.THREE_PUBLIC_ROWS) or "", (
                 None if _match_rows(lab, vocab.THREE_PUBLIC_ROWS) else f"unknown row {lab!r}")
@@ -425,6 +427,9 @@ class TableParser:
 
 
 # ---------------------------------------------------------------------- helpers
+
+# an agency or institution's name: how the units of a department are listed
+_UNIT_NAME_RE = re.compile(r"(局|厅|委员会|办公室|中心|台|院|所|站|队|馆|学校|学院|幼儿园|处|协会|研究会)(\(.{1,30}\))?$")
 
 # 三公 kinds as header columns (the across layout); a row label saying which figure a row holds
 _TP_ACROSS = {"tp_overseas", "tp_vehicle", "tp_reception", "tp_vehicle_purchase", "tp_vehicle_operation"}
