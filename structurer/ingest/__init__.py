@@ -103,6 +103,9 @@ def read_bytes(data: bytes, name: str) -> SourceText:
         from .text import decode_text
 
         text, encoding = decode_text(data, name)
+        from ..grid.textgrid import layout_text  # columns aligned with spaces: laid out like a PDF
+
+        text = layout_text(text.replace("\r\n", "\n").replace("\r", "\n"))
     elif fmt == "pdf":
         from ..grid.render import render_pages
         from .pdf import read_pdf_pages

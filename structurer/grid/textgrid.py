@@ -1,0 +1,233 @@
+"""Space-aligned text dumps (`pdftotext -layout` and the like) → pseudo pages for the layout
+stage, so their tables get the same column inference, merged headers and tab grids as PDFs.
+
+A dump aligns its columns with runs of spaces, CJK characters two display columns wide, pages
+separated by \\f. Every printed character becomes a glyph at its display column; the geometry
+is chosen against the thresholds of `lines.build_lines` so that one space stays inside a
+fragment (words, numbers broken by a space, `2026 年`) and a run of two or more splits it.
+Display columns are not page coordinates: the caller keeps no boxes for text sources.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..vocab import NUM_RE
+from .lines import _GAP
+from .render import render_pages
+
+# Geometry in pseudo points. A glyph is HEIGHT tall and spans its display columns, plus REACH
+# into the column after it, so that the gap a single space leaves (UNIT - REACH) is below the
+# number/text split of build_lines (0.15 × height) while two spaces (2 UNIT - REACH) exceed the
+# fragment gap (_GAP × height). A CJK character is then a square, as printed.
+UNIT = 5.0
+HEIGHT = 2 * UNIT
+REACH = UNIT - 0.1 * HEIGHT
+# Rows further apart than 0.9 × height are never joined as one wrapped row, and header lines
+# further apart than 0.6 × height are never glued as one wrapped cell: in a dump every line is
+# its own row, and a header line over other header lines is a merged cell, not a wrap.
+PITCH = 2 * HEIGHT
+assert UNIT - REACH < 0.15 * HEIGHT and 2 * UNIT - REACH > _GAP * HEIGHT
+
+_PIECES_RE = re.compile(r"(?<![^ ])[\d.,]+(?: [\d.,]+)+(?![^ ])")
+_RUN_RE = re.compile(r"(?<=\S) {2,}(?=\S)")
+_MIN_ALIGNED = 4  # lines with two or more inner runs of spaces
+_ALIGNED_SHARE = 0.03  # ... among the non-blank lines (a few wide gaps in prose do not count)
+_PADDED = 0.2  # wide gaps of other lengths than the usual one and its multiples
+
+
+@dataclass(slots=True)
+class TextGlyph:
+    ch: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    space: bool = False  # one space printed before it: a word gap inside the fragment
+
+
+@dataclass
+class TextPage:
+    number: int
+    width: float
+    height: float
+    glyphs: list[TextGlyph] = field(default_factory=list)
+    hrules: list = field(default_factory=list)
+    vrules: list = field(default_factory=list)
+
+
+def is_space_aligned(text: str) -> bool:
+    """Columns aligned with runs of spaces, not tab-separated: tab dumps pass through as read."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    if not lines:
+        return False
+    tabbed = sum(1 for ln in lines if "\t" in ln)
+    wide = [ln for ln in lines if "\t" not in ln and len(_RUN_RE.findall(ln)) >= 2]
+    return len(wide) >= max(_MIN_ALIGNED, _ALIGNED_SHARE * len(lines)) and tabbed * 10 < len(wide) \
+        and _padded(wide) >= _PADDED
+
+
+def _padded(lines: list[str]) -> float:
+    """Share of wide gaps that are not a multiple of the usual one. Cells separated by a fixed
+    run of spaces (tabs replaced by two spaces: empty cells give 4, 6 …) are not aligned;
+    padding to a column's width gives gaps of every length."""
+    runs = [len(m) for ln in lines for m in _RUN_RE.findall(ln)]
+    if not runs:
+        return 0.0
+    unit = Counter(runs).most_common(1)[0][0]
+    return sum(1 for r in runs if r % unit) / len(runs)
+
+
+def width(ch: str) -> int:
+    return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+
+def _numbering(line: str) -> bool:
+    """A header row that only numbers the columns (栏次  1  2  3 …). It holds no value, and under
+    the header it would make every header cell above it a merged parent cell."""
+    cells = _RUN_RE.split(line.strip())
+    nums = [c for c in cells if c.isdigit()]
+    words = {c for c in cells if not c.isdigit()}
+    # one short word first (a data row of small counts starts with its number, not a word)
+    return len(nums) >= 2 and len(words) == 1 and len(cells[0]) <= 4 and not cells[0].isdigit() \
+        and [int(c) for c in nums] == list(range(int(nums[0]), int(nums[0]) + len(nums)))
+
+
+def _glued_spaces(line: str) -> set[int]:
+    """Positions of single spaces inside a number wrapped in its cell (`6810 0200 .00`,
+    `9162 500. 00`): the pieces read as one amount only when joined. Two amounts side by
+    side (`4.00 4.00`) stay apart."""
+    out: set[int] = set()
+    for m in _PIECES_RE.finditer(line):
+        parts = m.group().split(" ")
+        joined = "".join(parts)
+        if "." in joined and NUM_RE.match(joined) and not all(NUM_RE.match(p) and "." in p for p in parts):
+            pos = m.start()
+            for p in parts[:-1]:
+                pos += len(p)
+                out.add(pos)
+                pos += 1
+    return out
+
+
+def _cells(line: str) -> list[tuple[str, int, int]]:
+    """The line's runs of text between gaps of two or more spaces: (text, first, end column)."""
+    out = []
+    col = 0
+    start = None
+    text = ""
+    gap = 0
+    for ch in line + "  ":
+        if ch.isspace() and ch != "\u3000":
+            gap += 1
+            if gap == 2 and start is not None:
+                out.append((text.rstrip(), start, col - 1))
+                start, text = None, ""
+            col += 1
+            if start is not None:
+                text += " "
+            continue
+        if start is None:
+            start = col
+        gap = 0
+        text += ch
+        col += width(ch)
+    return out
+
+
+def _amounts(cells) -> bool:
+    return any(NUM_RE.match(t.replace(" ", "")) and ("." in t or "," in t) for t, _, _ in cells)
+
+
+def _spread(lines: list[str]) -> dict[tuple[int, int], tuple[int, int]]:
+    """Header cells merged over several columns, widened to the columns they head.
+
+    A dump prints a merged cell's text centred over its columns; a short text over wide
+    columns then reaches none of the cells under it and reads as a column of its own. In a
+    line without amounts over another such line, a cell with two or more cells below it
+    (their centres nearer to it than to its neighbours) spans them. Keyed by (line, first column) → (first, end column) in display columns."""
+    out = {}
+    rows = [_cells(ln) if ln.strip() and not _numbering(ln) else None for ln in lines]
+    for i, row in enumerate(rows):
+        # a lone cell has no neighbours to bound what it spans: left to the header geometry
+        if not row or len(row) < 2 or _amounts(row):
+            continue
+        below = next((r for r in rows[i + 1:i + 3] if r), None)
+        if not below or _amounts(below):
+            continue
+        for k, (_, a, b) in enumerate(row):
+            lo = (row[k - 1][2] + a) / 2 if k else float("-inf")
+            hi = (b + row[k + 1][1]) / 2 if k + 1 < len(row) else float("inf")
+            under = [(c, d) for _, c, d in below if lo <= (c + d) / 2 <= hi]
+            if len(under) < 2:  # one cell under it: a cell of its own column, or wrapped
+                continue
+            # never closer than a column gap to the cells beside it
+            left = max(min(c for c, _ in under), row[k - 1][2] + 3 if k else 0)
+            right = min(max(d for _, d in under), row[k + 1][1] - 3 if k + 1 < len(row) else 10 ** 6)
+            if left < a or right > b:
+                out[(i, a)] = (min(a, left), max(b, right))
+    return out
+
+
+def text_pages(text: str) -> list[TextPage]:
+    """One pseudo page per \\f-separated page; a line's glyphs at its display columns."""
+    pages = []
+    for k, chunk in enumerate(text.split("\f")):
+        lines = chunk.split("\n")
+        # the layout stage treats the top and bottom 9% of a page as the band of running heads
+        # and page numbers; a dump has no margins, so its lines sit in the middle 80%
+        height = max(len(lines), 1) * PITCH / 0.8
+        margin = 0.1 * height
+        page = TextPage(k + 1, 0.0, height)
+        spread = _spread(lines)
+        for i, line in enumerate(lines):
+            if _numbering(line):
+                continue
+            top = margin + i * PITCH
+            col = 0
+            spaces = 0
+            glued = _glued_spaces(line)
+            first = len(page.glyphs)
+            for pos, ch in enumerate(line):
+                if ch == "\t":
+                    ch = " "
+                if ch.isspace() and ch != "\u3000":  # an ideographic space is printed text
+                    col += 1
+                    spaces += 1
+                    continue
+                w = width(ch)
+                page.glyphs.append(TextGlyph(ch, col * UNIT, top, (col + w) * UNIT + REACH, top + HEIGHT,
+                                             spaces == 1 and pos - 1 not in glued))
+                col += w
+                spaces = 0
+            _widen(page.glyphs[first:], i, spread)
+            page.width = max(page.width, col * UNIT + 2 * UNIT)
+        pages.append(page)
+    while len(pages) > 1 and not pages[-1].glyphs:  # a trailing form feed
+        pages.pop()
+    return pages
+
+
+def _widen(glyphs: list[TextGlyph], i: int, spread: dict) -> None:
+    """Stretch the outer glyphs of each merged header cell of line `i` over its columns."""
+    for (line, a), (c, d) in spread.items():
+        if line != i:
+            continue
+        cell = [g for g in glyphs if g.x0 >= a * UNIT]
+        k = 0
+        while k + 1 < len(cell) and cell[k + 1].x0 - cell[k].x1 < 2 * UNIT - REACH:
+            k += 1
+        cell[0].x0 = c * UNIT
+        cell[k].x1 = max(cell[k].x1, d * UNIT + REACH)
+
+
+def layout_text(text: str) -> str:
+    """The text the later stages read: a space-aligned dump laid out like a PDF (running text
+    one line per line, a table as its header paths and one tab-separated cell per column);
+    any other text unchanged."""
+    if not is_space_aligned(text):
+        return text
+    out, _boxes = render_pages(text_pages(text))
+    return out

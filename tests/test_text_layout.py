@@ -1,0 +1,165 @@
+"""Space-aligned text dumps (`pdftotext -layout` style) go through the layout stage's column
+inference; tab-separated dumps pass through as read."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from respace import display_width, respace
+
+from structurer.grid.textgrid import is_space_aligned, layout_text
+from structurer.ingest import read_bytes
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = sorted(p.name for p in (ROOT / "examples").glob("*.txt"))
+GOLD = ROOT / "evals" / "gold"
+
+
+def grid(text: str) -> list[list[str]]:
+    return [ln.split("\t") for ln in layout_text(text).split("\n")]
+
+
+# ---------------------------------------------------------------- detection
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_seed_dumps_pass_through_byte_for_byte(seed):
+    data = (ROOT / "examples" / seed).read_bytes()
+    assert read_bytes(data, seed).text == data.decode("utf-8-sig").replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("seed", [s for s in SEEDS if not s.startswith(("001", "002"))])
+def test_respaced_seed_is_detected(seed):
+    text = respace((ROOT / "examples" / seed).read_text(encoding="utf-8"))
+    assert "\t" not in text
+    assert is_space_aligned(text)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tabs_replaced_by_fixed_spaces_are_not_aligned_columns(seed):
+    text = (ROOT / "examples" / seed).read_text(encoding="utf-8").replace("\t", "  ")
+    assert not is_space_aligned(text)
+
+
+def test_prose_with_a_few_wide_gaps_is_not_a_layout():
+    prose = "\n".join(["本部门 2024 年预算收入 100.00 万元，比上年增加 5.00 万元。"] * 40
+                      + ["联系人：张三   电话：123  传真：456"])
+    assert not is_space_aligned(prose)
+    assert layout_text(prose) == prose
+
+
+def test_tab_rows_with_some_aligned_lines_stay_as_read():
+    text = "\n".join(["项目\t预算数"] + [f"行{i}\t{i}.00" for i in range(20)]
+                     + ["合计      1.00      2.00"] * 3)
+    assert layout_text(text) == text
+
+
+# ---------------------------------------------------------------- hand-written layouts
+
+TABLE = """本部门 2024 年一般公共预算支出如下。
+2024年一般公共预算支出表
+单位：万元
+                                                    2024年预算数
+科目编码  科目名称            上年结转      合计    基本支出   项目支出
+201       一般公共服务支出                  120.50     80.25      40.25
+20101     人大事务                           60.00     60.00
+2010101   行政运行                           60.00     60.00
+注：无政府性基金预算支出。"""
+
+
+def test_table_with_an_empty_column_and_a_merged_header():
+    lines = layout_text(TABLE).split("\n")
+    # running text comes out as its lines, single spaces kept
+    assert lines[:3] == ["本部门 2024 年一般公共预算支出如下。", "2024年一般公共预算支出表", "单位：万元"]
+    assert lines[-1] == "注：无政府性基金预算支出。"
+    assert [ln.split("\t") for ln in lines[3:-1]] == [
+        ["科目编码", "科目名称", "上年结转", "2024年预算数›合计", "2024年预算数›基本支出", "2024年预算数›项目支出"],
+        ["201", "一般公共服务支出", "", "120.50", "80.25", "40.25"],
+        ["20101", "人大事务", "", "60.00", "60.00", ""],
+        ["2010101", "行政运行", "", "60.00", "60.00", ""],
+    ]
+
+
+# 收入 / 支出 printed centred over two wide columns each: too short to reach the cells below;
+# every header cell centred over its column, as pdftotext prints them.
+SIDES = "\n".join([
+    " " * 12 + "收入" + " " * 28 + "支出",
+    " " * 8 + "项目" + " " * 11 + "预算数" + " " * 11 + "项目" + " " * 11 + "预算数",
+    "一、一般公共预算拨款   100.00   一、一般公共服务支出    80.00",
+    "二、事业收入" + " " * 20 + "二、教育支出" + " " * 12 + "20.00",
+    "收入总计" + " " * 15 + "100.00   支出总计" + " " * 15 + "100.00",
+])
+
+
+def test_short_merged_header_over_wide_columns():
+    # the layout above is what it claims: columns at the same display positions
+    rows = SIDES.split("\n")
+    assert display_width(rows[1][:rows[1].index("预算数")]) == display_width(rows[2][:rows[2].index("100")])
+    assert is_space_aligned(SIDES)
+    assert grid(SIDES) == [
+        ["收入›项目", "收入›预算数", "支出›项目", "支出›预算数"],
+        ["一、一般公共预算拨款", "100.00", "一、一般公共服务支出", "80.00"],
+        ["二、事业收入", "", "二、教育支出", "20.00"],
+        ["收入总计", "100.00", "支出总计", "100.00"],
+    ]
+
+
+def test_one_space_stays_inside_a_cell_two_split_it():
+    text = "\n".join(["名称" + " " * 8 + "金额" + " " * 11 + "备注"] * 2 + [
+        "医疗 救助   9162 500. 00   2023 年 新增",
+        "行政运行    4.00 4.00      其他",
+    ])
+    rows = grid(text)
+    assert rows[-2] == ["医疗 救助", "9162500.00", "2023 年 新增"]  # a number wrapped in its cell is one amount
+    assert rows[-1] == ["行政运行", "4.00 4.00", "其他"]  # two amounts side by side are not glued
+
+
+def test_pages_split_at_form_feed_and_a_page_number_is_furniture():
+    page = "\n".join(["项目          上年数      本年数"]
+                     + [f"支出{i}    {i * 7:>6}.00    {i * 13:>6}.50" for i in range(1, 6)])
+    text = page + "\n3\f" + page + "\n4"
+    out = layout_text(text)
+    assert out.split("\n\n")[0].split("\n")[1] == "支出1\t7.00\t13.50"
+    assert len(out.split("\n\n")) == 2
+    assert not any(ln in ("3", "4") for ln in out.split("\n"))
+
+
+def test_text_source_keeps_no_boxes():
+    src = read_bytes(TABLE.encode("utf-8"), "x.txt")
+    assert src.boxes == ()
+    assert "201\t一般公共服务支出\t\t120.50\t80.25\t40.25" in src.text
+
+
+# ---------------------------------------------------------------- re-spaced seeds, scored
+
+def _respaced_scores(tmp_path) -> dict[str, float]:
+    from structurer.evaluation.runner import Column, run_eval, select_golds
+
+    for seed in SEEDS:
+        (tmp_path / seed).write_text(respace((ROOT / "examples" / seed).read_text(encoding="utf-8")),
+                                     encoding="utf-8")
+    run = run_eval(select_golds(GOLD, "*.txt"), [Column("rules")], tmp_path)
+    return {d: v["cells"]["counts"]["f1"] for d, v in run.data["columns"]["rules"]["docs"].items()}
+
+
+@pytest.fixture(scope="module")
+def respaced_scores(tmp_path_factory):
+    return _respaced_scores(tmp_path_factory.mktemp("respaced"))
+
+
+# Re-spaced seeds whose tables the layout stage does not yet read in full (see the floors).
+_BELOW_TARGET = {"000", "003", "004"}
+# Measured floors for those, a little under what they reach now.
+_FLOOR = {"000": 0.85, "003": 0.80, "004": 0.55}
+
+
+@pytest.mark.parametrize("seed", [
+    pytest.param(s, marks=[pytest.mark.xfail(strict=True, reason="layout gaps on this seed's tables")]
+                 if s[:3] in _BELOW_TARGET else [])
+    for s in SEEDS])
+def test_respaced_seed_scores_like_the_tab_dump(respaced_scores, seed):
+    assert respaced_scores[seed] >= 0.97
+
+
+@pytest.mark.parametrize("seed", sorted(s for s in SEEDS if s[:3] in _FLOOR))
+def test_respaced_seed_floor(respaced_scores, seed):
+    assert respaced_scores[seed] >= _FLOOR[seed[:3]]
