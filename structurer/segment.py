@@ -167,7 +167,7 @@ def locate_sections(layout: Layout) -> list[SectionLoc]:
         for j in range(i + 1, stop):
             if headings[j] and j > i + 1 and not _row_of_table(lines, j, stop):
                 break
-            if j > i + 1 and _other_title(lines[j]):
+            if tid not in PERFORMANCE_IDS and j > i + 1 and j not in titles and _other_title(lines[j]):
                 break  # a table outside the catalog starts: not rows of this one
             last = j
         kind = "performance" if tid in vocab.KIND_BY_ID and tid in PERFORMANCE_IDS else "table"

@@ -158,7 +158,8 @@ class TableParser:
         k = name_leaf
         while k < len(fields) and not fields[k].text.strip():
             k += 1
-        if k < len(fields) and _is_label(fields[k].text):
+        if k < len(fields) and _is_label(fields[k].text) and \
+                not (k < len(leaves) and leaves[k][-1] in ("name", "item", "code")):  # its own label column
             shift = k - name_leaf
             return [(i, f) for i, f in enumerate(fields[:name_leaf])] + \
                 [(i - shift, f) for i, f in enumerate(fields) if i >= k]
