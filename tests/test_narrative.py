@@ -340,3 +340,15 @@ def test_general_budget_appropriation_and_its_structure_under_a_heading() -> Non
         ("general_budget_expenditure.210", "amount", 200 * W),
         ("general_budget_expenditure.210", "share", Decimal("16.67")),
     ]
+
+
+def test_carryover_parts_other_scopes_and_scrambled_sentences_are_no_facts() -> None:
+    head = "某县医疗保障局2024年部门预算公开说明\n二、部门预算安排的总体情况\n"
+    # the carryover's general-budget part is not this year's general-budget revenue
+    assert facts_of(head + "本年一般公共预算收入 300 万元，占 75%；上年结转结余的一般公共预算收入 0 万元，"
+                           "占 0%。\n") == [("revenue.general_budget", "amount", 300 * W),
+                                             ("revenue.general_budget", "share", Decimal(75))]
+    # the funds behind performance targets restate another scope
+    assert facts_of(head + "全部项目均实行绩效目标管理，涉及一般公共预算支出 120 万元。\n") == []
+    # a unit printed without its number: the text layer's reading order is scrambled
+    assert facts_of(head + "2024年一般公共预算拨款基本支出万元，其202451691.74中：人员经费 46290.94 万元。\n") == []

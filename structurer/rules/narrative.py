@@ -51,6 +51,11 @@ _PAGE_NO_RE = re.compile(r"^[-—]*\d{1,4}[-—]*$")
 _UNIT_START_RE = re.compile(r"^(?:" + "|".join(vocab.UNIT_FACTORS) + r"|%)")
 _FILLER = vocab.NARRATIVE_FILLER
 _YEAR_RE = re.compile(r"(\d{4})年")
+# A unit right after a word, its number elsewhere ("基本支出万元，其202651691.74中"): the text
+# layer's reading order is scrambled, and no number of the sentence can be trusted.
+_SCRAMBLED_RE = re.compile(r"(?<=[\u4e00-\u9fff])(?<!单位)(?:万元|亿元|千元)")
+# Sentences about the funds behind performance targets or evaluations restate other scopes.
+_OTHER_SCOPE_RE = re.compile(r"绩效(?:目标|评价|自评|管理|监控)|涉及")
 
 
 @dataclass(frozen=True)
@@ -269,6 +274,9 @@ def _parse(layout: Layout, para: _Para, final: bool, year: int | None, gbe: bool
         if k != st.sentence:
             st.new_sentence(k)
         context = text[s_start:s_end][:120]
+        if _SCRAMBLED_RE.search(text[s_start:s_end]) or _OTHER_SCOPE_RE.search(text[s_start:s_end]):
+            st.share_keys = ()
+            continue
         unit = m.group(2)
         number = Decimal(m.group(1).replace(",", ""))
         before = text[s_start:m.start()]
@@ -312,6 +320,9 @@ def _parse(layout: Layout, para: _Para, final: bool, year: int | None, gbe: bool
             st.share_keys = ()  # e.g. a project amount: a following 占 x% is not ours
             continue
         keys, qualifier = found
+        if "结转" in region[:len(region) - len(qualifier)] and not any("carryover" in k for k in keys):
+            st.share_keys = ()  # 上年结转结余的一般公共预算收入: part of the carryover, not this year's
+            continue
         stated_year = _YEAR_RE.search(qualifier)
         if stated_year and year and int(stated_year.group(1)) != year:
             st.share_keys = ()  # "三公经费2023年预算数…" in a 2024 document: another year's figure
