@@ -93,6 +93,8 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
             cur = lines[j]
             if block and cur.top - block[-1].bottom > max(3.0 * max(cur.height, 1), 1.5 * _pitch(block)):
                 break
+            if block and _header_again(cur, block):
+                break  # the header printed again: the table goes on under a header of its own
             if _tabular(cur) or _header_lead(lines, j) or (block and (_wrapped_inside(lines, j, block)
                                                                      or _label_row(cur, block))):
                 block.append(cur)
@@ -105,6 +107,13 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
             out.extend(("text", [b]) for b in block)
         k = j
     return out
+
+
+def _header_again(ln: VLine, block: list[VLine]) -> bool:
+    """The block's first header line printed again after its data rows."""
+    if len(ln.frags) < 2 or is_data(ln) or is_data(block[0]):
+        return False
+    return ln.compact == block[0].compact and any(is_data(b) for b in block)
 
 
 def _header_lead(lines: list[VLine], k: int) -> bool:
@@ -167,7 +176,7 @@ def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float]) -> 
             return used
     spans = [(f.x0, f.x1) for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
     cols = [Column(a, b) for a, b in _merge_intervals(spans, 1.0)]
-    leaves = leaf_cells(header_cells(head)) if head else []
+    leaves = leaf_cells(header_cells(head), cols) if head else []
     for leaf in sorted(leaves, key=lambda f: f.x0):
         hit = [c for c in cols if min(c.x1, leaf.x1) - max(c.x0, leaf.x0) > 0]
         if not hit:

@@ -112,65 +112,6 @@ def _glued_spaces(line: str) -> set[int]:
     return out
 
 
-def _cells(line: str) -> list[tuple[str, int, int]]:
-    """The line's runs of text between gaps of two or more spaces: (text, first, end column)."""
-    out = []
-    col = 0
-    start = None
-    text = ""
-    gap = 0
-    for ch in line + "  ":
-        if ch.isspace() and ch != "\u3000":
-            gap += 1
-            if gap == 2 and start is not None:
-                out.append((text.rstrip(), start, col - 1))
-                start, text = None, ""
-            col += 1
-            if start is not None:
-                text += " "
-            continue
-        if start is None:
-            start = col
-        gap = 0
-        text += ch
-        col += width(ch)
-    return out
-
-
-def _amounts(cells) -> bool:
-    return any(NUM_RE.match(t.replace(" ", "")) and ("." in t or "," in t) for t, _, _ in cells)
-
-
-def _spread(lines: list[str]) -> dict[tuple[int, int], tuple[int, int]]:
-    """Header cells merged over several columns, widened to the columns they head.
-
-    A dump prints a merged cell's text centred over its columns; a short text over wide
-    columns then reaches none of the cells under it and reads as a column of its own. In a
-    line without amounts over another such line, a cell with two or more cells below it
-    (their centres nearer to it than to its neighbours) spans them. Keyed by (line, first column) → (first, end column) in display columns."""
-    out = {}
-    rows = [_cells(ln) if ln.strip() and not _numbering(ln) else None for ln in lines]
-    for i, row in enumerate(rows):
-        # a lone cell has no neighbours to bound what it spans: left to the header geometry
-        if not row or len(row) < 2 or _amounts(row):
-            continue
-        below = next((r for r in rows[i + 1:i + 3] if r), None)
-        if not below or _amounts(below):
-            continue
-        for k, (_, a, b) in enumerate(row):
-            lo = (row[k - 1][2] + a) / 2 if k else float("-inf")
-            hi = (b + row[k + 1][1]) / 2 if k + 1 < len(row) else float("inf")
-            under = [(c, d) for _, c, d in below if lo <= (c + d) / 2 <= hi]
-            if len(under) < 2:  # one cell under it: a cell of its own column, or wrapped
-                continue
-            # never closer than a column gap to the cells beside it
-            left = max(min(c for c, _ in under), row[k - 1][2] + 3 if k else 0)
-            right = min(max(d for _, d in under), row[k + 1][1] - 3 if k + 1 < len(row) else 10 ** 6)
-            if left < a or right > b:
-                out[(i, a)] = (min(a, left), max(b, right))
-    return out
-
-
 def text_pages(text: str) -> list[TextPage]:
     """One pseudo page per \\f-separated page; a line's glyphs at its display columns."""
     pages = []
@@ -181,7 +122,6 @@ def text_pages(text: str) -> list[TextPage]:
         height = max(len(lines), 1) * PITCH / 0.8
         margin = 0.1 * height
         page = TextPage(k + 1, 0.0, height)
-        spread = _spread(lines)
         for i, line in enumerate(lines):
             if _numbering(line):
                 continue
@@ -189,7 +129,6 @@ def text_pages(text: str) -> list[TextPage]:
             col = 0
             spaces = 0
             glued = _glued_spaces(line)
-            first = len(page.glyphs)
             for pos, ch in enumerate(line):
                 if ch == "\t":
                     ch = " "
@@ -202,25 +141,11 @@ def text_pages(text: str) -> list[TextPage]:
                                              spaces == 1 and pos - 1 not in glued))
                 col += w
                 spaces = 0
-            _widen(page.glyphs[first:], i, spread)
             page.width = max(page.width, col * UNIT + 2 * UNIT)
         pages.append(page)
     while len(pages) > 1 and not pages[-1].glyphs:  # a trailing form feed
         pages.pop()
     return pages
-
-
-def _widen(glyphs: list[TextGlyph], i: int, spread: dict) -> None:
-    """Stretch the outer glyphs of each merged header cell of line `i` over its columns."""
-    for (line, a), (c, d) in spread.items():
-        if line != i:
-            continue
-        cell = [g for g in glyphs if g.x0 >= a * UNIT]
-        k = 0
-        while k + 1 < len(cell) and cell[k + 1].x0 - cell[k].x1 < 2 * UNIT - REACH:
-            k += 1
-        cell[0].x0 = c * UNIT
-        cell[k].x1 = max(cell[k].x1, d * UNIT + REACH)
 
 
 def layout_text(text: str) -> str:
