@@ -198,7 +198,7 @@ def is_key(path: tuple[str, ...]) -> bool:
 # merged header cells) is read column by column: each column's path is its own leaf.
 PATH_SEP = "›"
 _YEAR_RE = re.compile(r"(\d{4})年")
-_PRIOR_RE = re.compile(r"上年|比上年|增减|增长|变动|差额|%")
+_PRIOR_RE = re.compile(r"上年(?!结转)|增减|增长|变动|差额|%")  # 上年结转 is this year's revenue
 _WRAPPERS = {"budget", "final", "amount", "current_year_exp"}
 _FUND_WRAPPED = {"general_budget", "gov_fund", "state_capital"}
 
@@ -222,6 +222,8 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
                 toks = toks[1:]
         if table_id == "revenue" and len(toks) > 1:  # 其他资金收入 › 事业收入: a group of sources
             toks = [t for t in toks if t != "revenue_side"] or toks
+        if table_id == "revenue":  # the revenue table's 上年结转结余 is the carryover brought in
+            toks = ["prior_year_carryover" if t == "carryover" else t for t in toks]
         if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUND_WRAPPED:
             toks = toks[1:]  # 一般公共预算支出 › 基本支出 in a table that is all one fund
         out.append(tuple(toks))
