@@ -17,6 +17,9 @@ _PAGE_NO_RE = re.compile(
 _TABLE_LABEL_RE = re.compile(r"^(?:附|公开|部门公开|预算公开)?表[0-9一二三四五六七八九十百]{1,4}(?:[-—–之][0-9一二三四五六七八九十]{1,3})?$")
 
 
+_UNIT_STATEMENT_RE = re.compile(r"单位[:：]")
+
+
 def is_page_number(text: str) -> bool:
     return bool(_PAGE_NO_RE.match(text))
 
@@ -38,6 +41,7 @@ def furniture(pages: list[tuple[float, list[VLine]]]) -> set[int]:
         for ln in body[:1] + body[-1:]:  # a page's first or last line that is only its number
             if is_page_number(ln.compact):
                 out.add(id(ln))
+        edge = {id(ln) for ln in body[:1] + body[-1:]}  # wide margins put heads below the band
         for ln in lines:
             in_band = ln.bottom <= height * _BAND or ln.top >= height * (1 - _BAND)
             c = ln.compact
@@ -45,17 +49,18 @@ def furniture(pages: list[tuple[float, list[VLine]]]) -> set[int]:
                 continue
             if is_table_label(c):
                 out.add(id(ln))
-            elif in_band:
-                if is_page_number(c):
+            elif in_band or id(ln) in edge:
+                if is_page_number(c) and in_band:
                     out.add(id(ln))
                 else:
-                    banded.append((ln, "top" if ln.bottom <= height * _BAND else "bottom"))
+                    banded.append((ln, "top" if ln.top <= height / 2 else "bottom"))
     # running heads and feet: the same words (numbers aside) in the same band on many pages
     counts = Counter((_key(ln), band) for ln, band in banded)
     need = max(3, len(pages) // 3)
     for ln, band in banded:
         c = ln.compact
         # a repeated unit statement or table title is content, not furniture
-        if counts[(_key(ln), band)] >= need and len(c) <= 60 and "单位" not in c and not c.endswith("表"):
+        if counts[(_key(ln), band)] >= need and len(c) <= 60 and not _UNIT_STATEMENT_RE.search(c) \
+                and not c.endswith("表"):
             out.add(id(ln))
     return out
