@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from .furniture import furniture
 from .lines import VLine, build_lines
 from .header import assign_paths, header_cells
-from .table import Column, build_rows, cell_text, column_of, infer_columns, is_data, split_blocks
+from .table import Column, build_rows, cell_text, column_of, first_data, infer_columns, split_blocks
 
 PATH_SEP = "›"
 
@@ -93,8 +93,8 @@ def _text_line(out: _Out, ln: VLine) -> None:
 
 
 def _table(out: _Out, page, block: list[VLine], carry: list[Column] | None) -> list[Column]:
-    first_data = next(i for i, ln in enumerate(block) if is_data(ln))
-    head, data = block[:first_data], block[first_data:]
+    k = first_data(block)
+    head, data = block[:k], block[k:]
     top, bottom = block[0].top, block[-1].bottom
     x0, x1 = min(ln.x0 for ln in block), max(ln.x1 for ln in block)
     h = max(block[0].height, 1.0)

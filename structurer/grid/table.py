@@ -76,6 +76,29 @@ def is_data(ln: VLine) -> bool:
     return len(ln.frags) >= 2 and bool(CODE_RE.match(first)) and not all(f.numeric for f in ln.frags)
 
 
+_SEQ_RE = re.compile(r"^[1-9]\d{0,2}$")
+_TAIL_RE = re.compile(r"^(?:\.\d{1,2}|0\d?)$")
+_CJK_START_RE = re.compile(r"^[\u4e00-\u9fff]")
+
+
+def first_data(block: list[VLine]) -> int:
+    """Index of a table block's first body row. Besides rows with amounts or codes, a row
+    number before a label (a summary table's rows that hold no amount on this page) and the
+    decimal tails of amounts wrapped over a page break (`救助  00  00`) are rows: header
+    cells are words, never such numbers."""
+    for i, ln in enumerate(block):
+        if is_data(ln):
+            return i
+        texts = [f.text.replace(" ", "") for f in ln.frags]
+        if len(texts) >= 2 and _SEQ_RE.match(texts[0]) and _CJK_START_RE.match(texts[1]) \
+                and not any(t.isdigit() for t in texts[1:]):
+            return i
+        tails = [t for t in texts if _TAIL_RE.match(t)]
+        if len(tails) >= 2 and len(tails) >= len(texts) - 1:
+            return i
+    return len(block)
+
+
 def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
     """("text", [line]) and ("table", lines) items in reading order."""
     out: list[tuple[str, list[VLine]]] = []
@@ -101,7 +124,8 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
                 j += 1
                 continue
             break
-        if any(is_data(b) for b in block) and len(block) >= 2:
+        # one row alone (the last row of a table, carried over to the next page) is a table too
+        if any(is_data(b) for b in block) and (len(block) >= 2 or len(block[0].frags) >= 3):
             out.append(("table", block))
         else:
             out.extend(("text", [b]) for b in block)
