@@ -201,9 +201,21 @@ def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float]) -> 
     spans = [(f.x0, f.x1) for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
     cols = [Column(a, b) for a, b in _merge_intervals(spans, 1.0)]
     leaves = leaf_cells(header_cells(head), cols) if head else []
+    def hits(c: Column, f: Frag) -> bool:
+        return min(c.x1, f.x1) - max(c.x0, f.x0) > 0
+
+    headless = [c for c in cols if not any(hits(c, lf) for lf in leaves)]
     for leaf in sorted(leaves, key=lambda f: f.x0):
-        hit = [c for c in cols if min(c.x1, leaf.x1) - max(c.x0, leaf.x0) > 0]
-        if not hit:
+        if any(hits(c, leaf) for c in cols):
+            continue
+        # a header centred over a wide column whose values sit at one edge of it (right-aligned
+        # amounts): it heads the nearest column no header reaches, if no other header is nearer
+        near = min(headless, key=lambda c: abs(c.xc - leaf.xc), default=None)
+        if near is not None and not any(lf is not leaf and min(leaf.xc, near.xc) <= lf.xc <= max(leaf.xc, near.xc)
+                                        for lf in leaves):
+            near.x0, near.x1 = min(near.x0, leaf.x0), max(near.x1, leaf.x1)
+            headless.remove(near)
+        else:
             cols.append(Column(leaf.x0, leaf.x1))
     cols.sort(key=lambda c: c.x0)
     # one data run under several header leaves: split it between them
