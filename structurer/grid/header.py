@@ -25,8 +25,9 @@ def header_cells(head: list[VLine], hrules=()) -> list[Frag]:
                 ov = min(c.x1, f.x1) - max(c.x0, f.x0)
                 if ov <= 0.5 * min(c.x1 - c.x0, f.x1 - f.x0) or f.top - c.bottom < 0:
                     continue
-                if f.top - c.bottom < 0.6 * h or (hrules and f.top - c.bottom < 2 * h and not any(
-                        c.bottom - 1 <= y <= f.top + 1 and a < min(c.x1, f.x1) and b > max(c.x0, f.x0)
+                if (not hrules and f.top - c.bottom < 0.6 * h) or (hrules and f.top - c.bottom < 2 * h and not any(
+                        (c.top + c.bottom) / 2 < y < (f.top + f.bottom) / 2  # between the texts' middles
+                        and a < min(c.x1, f.x1) and b > max(c.x0, f.x0)
                         for y, a, b in hrules)):
                     host = c
             if host is None:

@@ -96,13 +96,16 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
         row.sort(key=lambda g: g.x0)
         h = median(g.bottom - g.top for g in row)
         top, bottom = min(g.top for g in row), max(g.bottom for g in row)
-        walls = [x for x, t, b in vrules if t <= top + 2 and b >= bottom - 2]
+        # a rule parts two glyphs when it runs beside both (header cells of one visual line
+        # may sit at staggered heights, under rules that start lower than the line's top)
+        walls = [(x, t, b) for x, t, b in vrules if t <= bottom and b >= top]
         frags: list[Frag] = []
         cur = [row[0]]
         for g in row[1:]:
             a = cur[-1]
             gap = g.x0 - a.x1
-            if gap > _GAP * h or any(a.x1 - 1 <= x <= g.x0 + 1 for x in walls) or (
+            if gap > _GAP * h or any(a.x1 - 1 <= x <= g.x0 + 1 and t <= max(a.top, g.top) + 2
+                                     and b >= min(a.bottom, g.bottom) - 2 for x, t, b in walls) or (
                     gap > 0.15 * h and _kind(a.ch) != _kind(g.ch) and "o" not in (_kind(a.ch), _kind(g.ch))):
                 frags.append(_frag(cur))
                 cur = [g]
