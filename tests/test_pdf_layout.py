@@ -124,6 +124,33 @@ def test_unruled_table_with_two_level_header():
     assert tab[0].split("\t") == HEADER6.split("\t")
 
 
+# Two-sided summary: 收入 / 支出 printed centred over a wide label column and an amount column
+# each, too short for their texts to reach the 项目 / 预算数 cells under them.
+COLS_SIDES = [(50, 200, "L"), (200, 270, "R"), (270, 420, "L"), (420, 490, "R")]
+ROWS_SIDES = [["一、一般公共预算拨款", "100.00", "一、一般公共服务支出", "80.00"],
+              ["二、事业收入", "", "二、教育支出", "20.00"],
+              ["收入总计", "100.00", "支出总计", "100.00"]]
+
+
+def _sides(c: canvas.Canvas) -> None:
+    y1, y2 = 720, 720 - PITCH
+    centred(c, 50, 270, y1, "收入")
+    centred(c, 270, 490, y1, "支出")
+    for col, text in zip(COLS_SIDES, ["项目", "预算数", "项目", "预算数"]):
+        centred(c, col[0], col[1], y2, text)
+    y = y2 - PITCH - 4
+    for row in ROWS_SIDES:
+        for col, value in zip(COLS_SIDES, row):
+            cell(c, col, y, value)
+        y -= PITCH
+
+
+def test_short_merged_header_over_wide_columns_heads_them():
+    tab = table_lines(read_bytes(make_pdf(_sides), "x.pdf").text)
+    assert tab[0].split("\t") == ["收入›项目", "收入›预算数", "支出›项目", "支出›预算数"]
+    assert [t.split("\t") for t in tab[1:]] == ROWS_SIDES
+
+
 # ------------------------------------------------------------------ 2. ruled, one segment per cell border
 
 # Ruled variant: the label column is filled by a long label and the 合计 column is just wide

@@ -70,7 +70,8 @@ def _leaf_tops(cells: list[Frag], cols) -> list[float | None]:
     out: list[float | None] = [None] * len(cols)
     for c in cells:
         for i, col in enumerate(cols):
-            if col.x0 - 1 <= c.xc <= col.x1 + 1 or (c.x0 - 1 <= col.xc <= c.x1 + 1):
+            # centred over it, or printed over part of it (values right-aligned in a wide cell)
+            if col.x0 - 1 <= c.xc <= col.x1 + 1 or min(col.x1, c.x1) > max(col.x0, c.x0):
                 if out[i] is None or c.top > out[i]:
                     out[i] = c.top
     return out
