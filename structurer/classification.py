@@ -30,6 +30,9 @@ def _by_name() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
+_RECURRING = {"行政运行": "01", "一般行政管理事务": "02", "机关服务": "03", "事业运行": "50"}
+
+
 def _key(name: str) -> str:
     return re.sub(r"支出$", "", strip_ordinal(_PREFIX_RE.sub("", name.replace(" ", ""))))
 
@@ -41,11 +44,15 @@ def functional_code(name: str, above: list[str]) -> str | None:
     if lei:
         return lei
     cands = _by_name().get(_key(name), ())
-    if not cands:
-        return None
     last = next((c for c in reversed(above) if c and c[:1].isdigit()), "")
     fits = [c for c in cands if (len(c) == 7 and last[:5] == c[:5] and len(last) >= 5)
             or (len(c) == 5 and last[:3] == c[:3])]
     if len(set(fits)) == 1:
         return fits[0]
+    if not fits and len(last) >= 5:
+        key = _key(name)
+        # the 项 every 款 opens and closes with keep their numbers across the classification
+        tail = _RECURRING.get(key) or ("99" if key.startswith("其他") else None)
+        if tail:
+            return last[:5] + tail
     return cands[0] if len(set(cands)) == 1 and not fits else None

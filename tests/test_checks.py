@@ -285,3 +285,21 @@ def test_prose_amount_whose_table_cell_is_blank_is_insufficient_not_a_fail():
     again = [r for r in after.results if r.identity == "narrative.amount" and r.binding == hit.binding]
     assert again and all(r.status == "insufficient_data" and r.diagnosis is None for r in again)
     assert not any(r.diagnosis and r.diagnosis.table == "narrative" for r in after.results)
+
+
+def test_a_failing_sum_over_an_unread_row_is_insufficient_not_a_fail():
+    rows = ["一般公共预算支出表", "单位：万元", "科目编码\t科目名称\t合计\t基本支出\t项目支出",
+            "\t合计\t100.00\t60.00\t40.00",
+            "201\t一般公共服务支出\t100.00\t60.00\t40.00",
+            "20101\t人大事务\t100.00\t60.00\t40.00",
+            "2010101\t行政运行\t60.00\t60.00\t",
+            "\t无法识别的一行\t40.00\t\t40.00"]  # a row without code or known name: suspect
+    doc, report = check_text("某县人大常委会2026年部门预算\n\n" + "\n".join(rows) + "\n")
+    t = doc.table("general_budget_expenditure")
+    assert any(r.suspect for r in t.rows)
+    sums = [r for r in report.results if r.identity == "coded.hierarchy" and r.binding.get("parent") == "20101"]
+    # 合计 and 项目支出 miss the unread 40.00: no verdict; 基本支出 adds up without it: a pass
+    assert {r.binding["col"]: r.status for r in sums} == {
+        "total": "insufficient_data", "basic": "pass", "project": "insufficient_data"}
+    assert all(r.diagnosis is None for r in sums)
+    assert not [r for r in report.results if r.status == "fail" and r.table == "general_budget_expenditure"]

@@ -109,3 +109,12 @@ def test_one_subject_column_with_codes_in_brackets_and_a_title_outside_the_catal
     t = doc.table("general_budget_basic_expenditure")
     assert [(r.id, str(r.cell("total").printed)) for r in t.rows] == [
         ("total", "10.00"), ("301", "6.00"), ("30101", "6.00"), ("302", "4.00"), ("30201", "4.00")]
+
+
+def test_recurring_items_take_their_number_under_an_unlisted_kuan():
+    from structurer.classification import functional_code
+
+    # 20407 (监狱) prints 一般行政管理事务 and 其他监狱支出 by name: every 款 numbers them 02 and 99
+    assert functional_code("一般行政管理事务", ["204", "20407", "2040701"]) == "2040702"
+    assert functional_code("其他监狱支出", ["204", "20407", "2040706"]) == "2040799"
+    assert functional_code("从未见过的项目名称", ["204", "20407"]) is None

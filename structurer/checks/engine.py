@@ -111,14 +111,21 @@ class DocIndex:
         self.col_sets: dict[str, set[str]] = {}  # columns with a value
         self.headed: dict[str, set[str]] = {}  # columns the header names (with values or not)
         self.decimals: dict[str, int] = {}
+        self.uncertain: dict[str, set[str]] = {}  # parents with a suspect row among their children
         for t in doc.tables:
             if t.id in self.rows:  # a second table with the same id: first one wins
                 continue
             self.rows[t.id] = []
             cols: dict[str, None] = {}
+            last_code = ""
             for r in t.rows:
                 if r.suspect:
+                    # an unread row under the code above: its parents' sums are incomplete
+                    self.uncertain.setdefault(t.id, set()).update(
+                        {last_code[:5], last_code[:3], "total"} if last_code else {"total"})
                     continue
+                if _CODE_RE.match(r.id):
+                    last_code = r.id
                 self.rows[t.id].append(r.id)
                 for c in r.cells:
                     self.cells[(t.id, r.id, c.column)] = c
@@ -381,7 +388,13 @@ def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str], com
             side.extend(vals)
             exists[name] = exists[name] or there
     res.terms = left + right
-    return settle(res, left, right, ident.severity, exists["left"], exists["right"], idx)
+    res = settle(res, left, right, ident.severity, exists["left"], exists["right"], idx)
+    if res.status == "fail" and b.get("parent") in idx.uncertain.get(table, ()):
+        # a sum that holds is settled; one that fails may lack the row we could not read
+        res.status, res.severity = "insufficient_data", "info"
+        res.reason = f"a row under {b['parent']} could not be read"
+        res.diagnosis = None
+    return res
 
 
 def settle(res: Result, left: list[TermValue], right: list[TermValue], severity: str,
