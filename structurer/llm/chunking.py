@@ -6,6 +6,8 @@
 - performance blocks and narrative sections are chunked separately, consecutive small
   ones grouped up to the size limit; narrative sections that state no amount, share or
   change are not sent at all;
+- a table whose rows are tab-separated cells is shown as a grid (`cells.py`): one header
+  path per column, every cell of a row kept, cell ids `r<line>c<k>` the model can cite;
 - every line keeps its document line number (1-based), printed in front of it so the
   model can cite it. In a one-cell-per-line layout (a DOCX dump: rows are blocks of cell
   lines separated by empty lines) a block is shown as one line, its cells joined by tabs
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 
 from ..layout import Layout
 from ..segment import SectionLoc, Segmentation
+from .cells import Grid, build_grid, grid_width, render_grid
 
 _AMOUNT_RE = re.compile(r"\d\.\d|\d{1,3}(?:,\d{3})+|\d\.(?!\d)")
 _NARRATIVE_NUMBER_RE = re.compile(r"\d(?:[\d,.]*\d)?\s*(?:亿元|万元|千元|元|%)")
@@ -47,6 +50,7 @@ class Chunk:
     parts: int = 1
     sections: list[SectionLoc] = field(default_factory=list)
     text: str = ""  # the numbered lines as sent
+    grid: Grid | None = None  # a table laid out as a grid: its cells, by id
 
     @property
     def lines(self) -> list[int]:
@@ -221,12 +225,21 @@ def table_chunks(layout: Layout, sec: SectionLoc, limits: ChunkLimits) -> list[C
     head_chars = sum(_size(layout, g) for g in header)
     budget = max(limits.max_chars - head_chars, limits.max_chars // 3)
     parts = _split_rows(layout, body, limits.max_lines, budget)
-    out = []
-    for k, rows in enumerate(parts, 1):
-        groups = header + rows
-        out.append(Chunk("table", sec.id, sec.title, sec.unit, groups, header=list(header), part=k,
-                         parts=len(parts), sections=[sec], text=render(layout, groups, header)))
-    return out
+    width = grid_width(layout, body)  # decided for the whole table, so every part agrees
+    return [table_part(layout, sec, header, rows, k, len(parts), width) for k, rows in enumerate(parts, 1)]
+
+
+def table_part(layout: Layout, sec: SectionLoc, header: list[Group], rows: list[Group], part: int, parts: int,
+               width: int | None) -> Chunk:
+    """One part of a table: its header and rows, shown as a grid when the table is one."""
+    grid = build_grid(layout, header, rows, width)
+    groups = header + rows
+    if grid is not None:
+        text = render_grid(layout, grid, header, rows, lambda g: _group_text(layout, g))
+    else:
+        text = render(layout, groups, header)
+    return Chunk("table", sec.id, sec.title, sec.unit, groups, header=list(header), part=part, parts=parts,
+                 sections=[sec], text=text, grid=grid)
 
 
 def grouped_chunks(layout: Layout, secs: list[SectionLoc], kind: str, limits: ChunkLimits,

@@ -27,7 +27,7 @@ from ..model import DocumentMeta
 from . import vocabulary as voc
 from .accounting import CURRENT_CALL, CallStats
 from .cache import CacheMiss, DiskCache, cache_key
-from .chunking import Chunk, has_values, record_start, render
+from .chunking import Chunk, has_values, record_start, table_part
 from .config import Settings
 from .grounding import SCOPE, Problem, Scope
 from .prompts import load_prompt
@@ -372,10 +372,6 @@ def split_chunk(chunk: Chunk, layout: Layout) -> list[Chunk] | None:
         return None
     starts = [k for k in range(1, len(body)) if record_start(layout, body[k])]
     mid = min(starts, key=lambda k: abs(k - len(body) / 2)) if starts else len(body) // 2
-    out = []
-    for k, rows in enumerate((body[:mid], body[mid:])):
-        groups = chunk.header + rows
-        out.append(Chunk(chunk.kind, chunk.section, chunk.title, chunk.unit, groups, header=list(chunk.header),
-                         part=chunk.part * 2 - 1 + k, parts=chunk.parts * 2, sections=chunk.sections,
-                         text=render(layout, groups, chunk.header)))
-    return out
+    width = chunk.grid.width if chunk.grid is not None else None
+    return [table_part(layout, chunk.sections[0], chunk.header, rows, chunk.part * 2 - 1 + k, chunk.parts * 2,
+                       width) for k, rows in enumerate((body[:mid], body[mid:]))]

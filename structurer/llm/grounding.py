@@ -8,6 +8,10 @@ must equal the number the printed text states, in the unit it is printed in.
 
 `locate` returns the source ranges of the match, from which the output spans and the
 printed text (exactly as in the source) are taken.
+
+A table value may cite instead the id of the grid cell it is printed in (`r12c3`, see
+`cells.py`): the cell must be one of the chunk's and print that amount, read as the rules
+read a cell; the value's span is then the cell's.
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 
 from ..layout import Layout
 from ..normalize import normalize_line
+from .cells import cell_amount
 from .chunking import Chunk
 
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
@@ -233,6 +238,29 @@ class Scope:
             return (f"{what}: value {value} does not equal the printed text {printed!r}; give the printed "
                     f"number in the unit it is printed in{unit}, i.e. {num}"), None
         return None, ranges
+
+    def check_cell(self, ident: str, printed: str, value: Decimal | None, what: str
+                   ) -> tuple[str | None, Ranges | None]:
+        """(problem, ranges) for a number citing grid cell `ident`: the cell's amount must be
+        the value (and the printed text, when it is a number, that amount too)."""
+        grid = self.chunk.grid
+        if grid is None:
+            return f"{what}: this excerpt has no cell ids; cite the line number(s) instead", None
+        cell, why = grid.cell(ident)
+        if cell is None:
+            return f"{what}: {why}", None
+        amount = cell_amount(cell.text)
+        stated = value if value is not None else parse_number(printed)
+        if amount is not None and stated == amount and parse_number(printed) in (None, amount):
+            return None, [(cell.start, cell.end)]
+        shown = f"prints {cell.text!r}" if cell.text else "is empty"
+        where = grid.holding(stated) if stated is not None else []
+        hint = (f"; {stated} is printed in {', '.join(where)}" if where else
+                f"; no cell here prints {stated} (a number cut over two lines is cited by its lines, "
+                "not a cell)" if stated is not None else "")
+        if amount is not None and stated == amount:
+            return f"{what}: text {printed!r} is not what cell {ident} prints ({cell.text!r})", None
+        return f"{what}: cell {ident} {shown}, not {printed!r}{hint}", None
 
     def check_text(self, printed: str, lines: list[int] | None, what: str) -> tuple[str | None, Ranges | None]:
         idxs, bad = self.cited(lines)

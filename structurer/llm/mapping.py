@@ -1,9 +1,10 @@
 """Grounded answers → the document model (the same `Table`/`Row`/`Cell`, narrative facts and
 performance targets the rules backend produces).
 
-Values are recomputed from the printed text found in the cited lines (Decimal, × the
-table's unit factor, so 元), the printed text is taken from the source exactly, and every
-span is computed from where the text was found. Items grounding rejected are left out.
+Values are recomputed from the printed text found in the cited lines, or taken from the
+grid cell cited (Decimal, × the table's unit factor, so 元); the printed text is taken from
+the source exactly, and every span is computed from where the text was found (a cited
+cell: the cell's span). Items grounding rejected are left out.
 """
 from __future__ import annotations
 
@@ -53,9 +54,13 @@ def table_from_results(sec: SectionLoc, results: list[ChunkResult], layout: Layo
             for j, c in enumerate(r.cells):
                 if ("rows", i, "cells", j) in rejected:
                     continue
-                cidx, bad = scope.cited(c.lines or r.lines)
-                num = parse_number(c.text)
-                ranges = locator.locate(c.text, cidx or [], numeric=True) if not bad else None
+                if c.cell:  # the cell it cites (grounding checked that it prints the value)
+                    err, ranges = scope.check_cell(c.cell, c.text, c.value, "")
+                    num = c.value if err is None else None
+                else:
+                    cidx, bad = scope.cited(c.lines or r.lines)
+                    num = parse_number(c.text)
+                    ranges = locator.locate(c.text, cidx or [], numeric=True) if not bad else None
                 if ranges is None or num is None:
                     continue
                 count = c.col == "quantity"

@@ -1,5 +1,6 @@
 """Response models, one per section kind: what the model must return, in canonical ids,
-every value with the line numbers it is printed on and its printed text.
+every value with the line numbers it is printed on and its printed text (a table value
+may also cite the grid cell printing it).
 
 Validation runs the grounding checks of `grounding.py` against the chunk of the current
 task (a context variable, so that instructor's Jinja templating of messages is never
@@ -15,13 +16,22 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, WithJsonSchema, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
 
 from . import vocabulary as voc
 from .grounding import SCOPE, Problem, parse_number, report
 
 Number = Annotated[Decimal, WithJsonSchema({"type": "string"})]
-Lines = list[int]
+
+
+def _line_no(v: Any) -> Any:
+    """A line cited by its grid row id (`r12`) is line 12."""
+    if isinstance(v, str) and v.strip()[:1] in ("r", "R") and v.strip()[1:].isdigit():
+        return int(v.strip()[1:])
+    return v
+
+
+Lines = list[Annotated[int, BeforeValidator(_line_no)]]
 
 
 def _lean(node: Any) -> Any:
@@ -79,6 +89,7 @@ class TableCell(BaseModel):
     text: str  # value exactly as printed
     value: Number  # the printed number, plain digits, printed unit
     lines: Lines | None = None  # lines of this value if not all on the row's lines
+    cell: str | None = None  # id of the grid cell printing it (r12c3), when the table is shown as a grid
 
 
 class TableRow(BaseModel):
@@ -123,7 +134,10 @@ class TableAnswer(_Answer):
                     problems.append(Problem(("rows", i, "cells", j), f"{what}: given twice"))
                     continue
                 seen[key] = i
-                err, _ = scope.check_number(c.text, c.value, c.lines or row.lines, what)
+                if c.cell:
+                    err, _ = scope.check_cell(c.cell, c.text, c.value, what)
+                else:
+                    err, _ = scope.check_number(c.text, c.value, c.lines or row.lines, what)
                 if err:
                     problems.append(Problem(("rows", i, "cells", j), err))
         report(scope, problems)
