@@ -85,6 +85,24 @@ def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
 
 
 
+def _other_scope(res: Result, f: NarrativeFact, ref: ex.Ref, b: dict[str, str], idx) -> Result | None:
+    """Prose says 基本支出 without saying of which funds: when the first table that states it
+    disagrees, another table the reference names (the general budget's) may be the one meant."""
+    from .engine import settle
+
+    for table in _sub_tables(ref, b)[1:]:
+        cells = _cells(idx, replace(ref, table=(table,)), b) if idx.has_table(table) else []
+        if not cells:
+            continue
+        alt = Result(res.identity, res.title, res.table, "not_applicable", binding=dict(res.binding))
+        alt.terms = [_fact_term(f, 1), *(replace(c, coefficient=-1) for c in cells)]
+        alt = settle(alt, [alt.terms[0]], alt.terms[1:], "error", idx=idx)
+        if alt.status in ("pass", "rounding"):
+            alt.reason = f"as stated by {table}"
+            return alt
+    return None
+
+
 def _sub_tables(ref: ex.Ref, b: dict[str, str]) -> tuple[str, ...]:
     from .engine import _sub
 
@@ -132,7 +150,10 @@ def narrative_results(doc: Document, idx) -> list[Result]:
                 continue
             cells = [replace(c, coefficient=-1) for c in cells]  # shared terms: copy, never mutate
             res.terms = [_fact_term(f, 1), *cells]
-            out.append(settle(res, [res.terms[0]], cells, "error", idx=idx))
+            res = settle(res, [res.terms[0]], cells, "error", idx=idx)
+            if res.status == "fail":
+                res = _other_scope(res, f, ref, b, idx) or res
+            out.append(res)
         elif f.kind == "share":
             hit, base = _lookup(f.key, amounts), _lookup(f.key, shares)
             if hit is None or base is None:
