@@ -43,7 +43,8 @@ def functional_code(name: str, above: list[str]) -> str | None:
     lei = functional_class_by_name(name)
     if lei:
         return lei
-    cands = _by_name().get(_key(name), ())
+    seen = set(above)  # a code is printed once per table: 其他…支出 as 款 then as its own 项
+    cands = tuple(c for c in _by_name().get(_key(name), ()) if c not in seen)
     last = next((c for c in reversed(above) if c and c[:1].isdigit()), "")
     fits = [c for c in cands if (len(c) == 7 and last[:5] == c[:5] and len(last) >= 5)
             or (len(c) == 5 and last[:3] == c[:3])]

@@ -397,6 +397,10 @@ def _instance(idx: DocIndex, ident: Identity, table: str, b: dict[str, str], com
     return res
 
 
+# two decimal amounts in one printed cell (238.0041,534.73 or "1,043.69 1,016.21")
+_GLUED_RE = re.compile(r"\d\.\d+[\s,]*\d[\d,]*\.\d")
+
+
 def settle(res: Result, left: list[TermValue], right: list[TermValue], severity: str,
            left_exists: bool = True, right_exists: bool = True, idx: "DocIndex | None" = None) -> Result:
     """Decide the outcome of one instance from its present terms.
@@ -418,6 +422,11 @@ def settle(res: Result, left: list[TermValue], right: list[TermValue], severity:
         t = unreadable[0]
         res.status = "insufficient_data"
         res.reason = f"unreadable cells, e.g. {t.table}/{t.row}/{t.column} ({t.printed!r})"
+        return res
+    if unreadable and _GLUED_RE.search(unreadable[0].printed or ""):
+        t = unreadable[0]  # two amounts read as one cell: our misreading, not the document's
+        res.status = "insufficient_data"
+        res.reason = f"two numbers read as one cell {t.table}/{t.row}/{t.column} ({t.printed!r})"
         return res
     if unreadable:
         # one unreadable number: the identity says what it should be; that is a finding
