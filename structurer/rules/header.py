@@ -217,6 +217,11 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
         if not toks:
             out.append(("ignore",) if segs else ("empty",))
             continue
+        words = [s for s in segs if not s.strip("*").isdigit() and s.strip("*")]
+        if len(words) > 1 and words[-1].startswith("其中") and not [t for t, _ in tokenize(words[-1])]:
+            toks.append("part")  # 本级财政拨款 › 其中:经费拨款: a part of the column above, not it
+        if len(toks) == 2 and toks[0] in _SOURCES and toks[1] == "amount":
+            toks = toks[:1]  # 本级财政拨款 › 金额: the grant itself
         if table_id != "three_public":
             while len(toks) > 1 and toks[0] in _WRAPPERS:
                 toks = toks[1:]
