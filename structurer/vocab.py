@@ -50,6 +50,10 @@ TABLE_KINDS: tuple[TableKind, ...] = (
 TABLE_IDS = tuple(k.id for k in TABLE_KINDS)
 KIND_BY_ID = {k.id: k for k in TABLE_KINDS}
 CODED_TABLES = frozenset(k.id for k in TABLE_KINDS if k.coded) | {"revenue", "expenditure"}
+# The tables every department budget or final-accounts disclosure publishes (empty ones as such).
+CORE_TABLES = ("revenue_expenditure_summary", "revenue", "expenditure", "fiscal_grant_summary",
+               "general_budget_expenditure", "general_budget_basic_expenditure", "three_public",
+               "gov_fund_expenditure")
 
 # Statements that a table is empty by design.
 EMPTY_TABLE_RE = re.compile(r"空表列示|本表无数据|无数据|空表|没有.{0,20}(收入|支出|业务)")

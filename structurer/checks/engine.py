@@ -311,8 +311,10 @@ def evaluate(doc: Document, catalog: tuple[Identity, ...] | None = None) -> Chec
             compiled = _compile(idx, ident, table)
             for b in _bindings(idx, ident, table):
                 results.append(_instance(idx, ident, table, b, compiled))
+    from .coverage import coverage_results
     from .narrative import narrative_results
     results.extend(narrative_results(doc, idx))
+    results.extend(coverage_results(doc))
     report = CheckReport(doc=doc.meta.source, results=results)
     diagnose(report)
     return report
