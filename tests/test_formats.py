@@ -51,7 +51,7 @@ def test_docx_gives_back_the_text_line_for_line(seed, merge):
         assert (tag, j2 - j1) == ("replace", 1) and i2 - i1 >= 2 and "›" in lines[j1]
 
 
-# Rendered seeds whose PDF grid still loses cells (both header variants); tracked in issue 15.
+# Rendered seeds whose PDF grid still loses cells (both header variants).
 _PDF_LAYOUT_GAPS = {"000", "004"}
 
 CASES = [
