@@ -20,7 +20,9 @@ MAP_PATH = Path(__file__).with_name("narrative.yaml")
 @lru_cache(maxsize=2)
 def load_map(path: str = str(MAP_PATH)) -> tuple[dict[str, ex.Ref], dict[str, str], dict[str, list[str]]]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    amounts = {k: ex._ref(v) for k, v in (data.get("amounts") or {}).items()}
+    # a list is tried in order: the first reference whose cells the document prints is used
+    amounts = {k: tuple(ex._ref(x) for x in (v if isinstance(v, list) else [v]))
+               for k, v in (data.get("amounts") or {}).items()}
     return amounts, dict(data.get("shares") or {}), dict(data.get("change_sums") or {})
 
 
@@ -75,6 +77,10 @@ def _cells(idx, ref: ex.Ref, b: dict[str, str]) -> list[TermValue]:
     return [] if missing else vals
 
 
+def _pick(idx, refs: tuple[ex.Ref, ...], b: dict[str, str]) -> ex.Ref:
+    return next((r for r in refs if _cells(idx, r, b)), refs[0])
+
+
 def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
     got = _cells(idx, ref, b)
     if len(got) > 1:  # a share needs one number: add the parts up
@@ -103,6 +109,33 @@ def _other_scope(res: Result, f: NarrativeFact, ref: ex.Ref, b: dict[str, str], 
     return None
 
 
+def _share_result(f: NarrativeFact, part: TermValue | None, whole: TermValue | None) -> Result:
+    from .engine import half_ulp
+
+    res = Result("narrative.share", f"说明中的占比 = 表中数重算 ({f.key})", "narrative",
+                 "insufficient_data", binding={"key": f.key, "line": str(f.span.line_start)})
+    if part is None or whole is None or not whole.value or part.value is None:
+        res.reason = f"no table values to recompute the share of {f.key}"
+        return res
+    share = part.value / whole.value * 100
+    # printed share precision plus what the rounding of the two amounts can move it
+    pct = _percent_half_ulp(f.printed)
+    env = pct + share * (half_ulp(part.printed, part.unit) / part.value
+                         + half_ulp(whole.printed, whole.unit) / whole.value) if part.value else pct
+    res.terms = [_fact_term(f, 1), part, whole]
+    res.linear = False
+    res.left, res.right = f.value, share.quantize(Decimal("0.0001"))
+    res.delta = f.value - share
+    res.envelope = env
+    if res.delta == 0:
+        res.status = "pass"
+    elif abs(res.delta) <= env:
+        res.status, res.severity = "rounding", "info"
+    else:
+        res.status, res.severity = "fail", "warning"
+    return res
+
+
 def _sub_tables(ref: ex.Ref, b: dict[str, str]) -> tuple[str, ...]:
     from .engine import _sub
 
@@ -129,7 +162,8 @@ def narrative_results(doc: Document, idx) -> list[Result]:
             hit = _lookup(f.key, amounts)
             if hit is None:
                 continue
-            ref, b = hit
+            refs, b = hit
+            ref = _pick(idx, refs, b)
             res = Result("narrative.amount", f"说明中的金额 = 表中数 ({f.key})", "narrative",
                          "not_applicable", binding={"key": f.key, "line": str(f.span.line_start)})
             cells = _cells(idx, ref, b)
@@ -158,33 +192,15 @@ def narrative_results(doc: Document, idx) -> list[Result]:
             hit, base = _lookup(f.key, amounts), _lookup(f.key, shares)
             if hit is None or base is None:
                 continue
-            (ref, b), (base_key, _) = hit, base
-            base_key = str(base_key).replace("$code", b.get("code", ""))
-            base_hit = _lookup(base_key, amounts)
-            res = Result("narrative.share", f"说明中的占比 = 表中数重算 ({f.key})", "narrative",
-                         "insufficient_data", binding={"key": f.key, "line": str(f.span.line_start)})
-            part = _cell(idx, ref, b)
-            whole = _cell(idx, base_hit[0], base_hit[1]) if base_hit else None
-            if part is None or whole is None or not whole.value or part.value is None:
-                res.reason = f"no table values to recompute the share of {f.key}"
-                out.append(res)
-                continue
-            share = part.value / whole.value * 100
-            # printed share precision plus what the rounding of the two amounts can move it
-            pct = _percent_half_ulp(f.printed)
-            env = pct + share * (half_ulp(part.printed, part.unit) / part.value
-                                 + half_ulp(whole.printed, whole.unit) / whole.value) \
-                if part.value else pct
-            res.terms = [_fact_term(f, 1), part, whole]
-            res.linear = False
-            res.left, res.right = f.value, share.quantize(Decimal("0.0001"))
-            res.delta = f.value - share
-            res.envelope = env
-            if res.delta == 0:
-                res.status = "pass"
-            elif abs(res.delta) <= env:
-                res.status, res.severity = "rounding", "info"
-            else:
-                res.status, res.severity = "fail", "warning"
-            out.append(res)
+            (refs, b), (base_keys, _) = hit, base
+            part = _cell(idx, _pick(idx, refs, b), b)
+            # prose takes a share of this year's revenue or of the total with the carryover:
+            # the first base the share matches is kept, else the first one that could be computed
+            tried = []
+            for base_key in (base_keys if isinstance(base_keys, list) else [base_keys]):
+                base_hit = _lookup(str(base_key).replace("$code", b.get("code", "")), amounts)
+                whole = _cell(idx, _pick(idx, base_hit[0], base_hit[1]), base_hit[1]) if base_hit else None
+                tried.append(_share_result(f, part, whole))
+            out.append(next((r for r in tried if r.status in ("pass", "rounding")), None)
+                       or next((r for r in tried if r.status == "fail"), tried[0]))
     return out
