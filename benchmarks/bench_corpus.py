@@ -106,9 +106,16 @@ def one(path: str) -> dict:
     if a == "could_not_run":
         a = _identity(_value(doc, "fiscal_grant_summary", "revenue.grand_total", ("amount", "total")),
                       _value(doc, "fiscal_grant_summary", "expenditure.grand_total", ("amount", "total")), tol)
-    b = _identity(_value(doc, "general_budget_expenditure", "total", ("total",)),
-                  _value(doc, "fiscal_grant_summary", "expenditure.current_year_total", ("general_budget",))
-                  or _value(doc, "fiscal_grant_summary", "revenue.general_budget", ("amount", "general_budget")), tol)
+    # the fiscal-grant summary's general-budget spending: its own column, or (a one-column
+    # summary) the general-budget revenue plus the general-budget carryover it lists
+    gb = _value(doc, "fiscal_grant_summary", "expenditure.current_year_total", ("general_budget",))
+    if gb is None:
+        rev = _value(doc, "fiscal_grant_summary", "revenue.general_budget", ("amount", "general_budget"))
+        carry = (_value(doc, "fiscal_grant_summary", "revenue.prior_year_carryover.general_budget", ("amount",))
+                 or _value(doc, "fiscal_grant_summary", "revenue.prior_year_carryover", ("amount",))
+                 or Decimal(0))
+        gb = rev + carry if rev is not None else None
+    b = _identity(_value(doc, "general_budget_expenditure", "total", ("total",)), gb, tol)
     fails = [{"identity": r.identity, "table": r.table, "binding": r.binding, "severity": r.severity,
               "delta": str(r.delta) if r.delta is not None else None, "reason": r.reason}
              for r in report.results if r.status == "fail"]
