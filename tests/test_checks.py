@@ -313,3 +313,37 @@ def test_a_failing_sum_over_an_unread_row_is_insufficient_not_a_fail():
         "total": "insufficient_data", "basic": "pass", "project": "insufficient_data"}
     assert all(r.diagnosis is None for r in sums)
     assert not [r for r in report.results if r.status == "fail" and r.table == "general_budget_expenditure"]
+
+
+def test_every_column_the_extractor_writes_is_one_the_checks_read():
+    """A column id no identity reads is a value nobody reconciles (the old `budget` of 三公):
+    walk the columns of every seed table and of the real-PDF gold documents when present."""
+    from structurer.checks.narrative import load_map
+
+    catalog = load_catalog()
+    read: dict[str, set[str]] = {}
+    every_col: set[str] = set()  # tables with an identity over each of their columns
+    for ident in catalog:
+        refs = [t.ref for t in (*ident.expr.left, *ident.expr.right)]
+        for table in ident.tables:
+            if "col" in ident.for_each and not ident.cols:
+                every_col.add(table)
+            for ref in refs:
+                for t in ref.table or (table,):
+                    read.setdefault(t, set()).update(ref.col)
+            read.setdefault(table, set()).update(ident.cols or ())
+    for refs in load_map()[0].values():
+        for ref in refs:
+            for t in ref.table or ():
+                read.setdefault(t, set()).update(ref.col)
+    unread = set()
+    for name in SEEDS:
+        for t in extracted(name).tables:
+            if t.id in every_col:
+                continue
+            for c in t.columns:
+                if c not in read.get(t.id, set()):
+                    unread.add((t.id, c))
+    # descriptive columns of item tables: counted and priced, or the whole budget of the
+    # project an item belongs to (repeated per item), not summed
+    assert not {u for u in unread if u[1] not in ("quantity", "unit_price", "project_budget")}, sorted(unread)

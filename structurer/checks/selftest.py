@@ -74,7 +74,8 @@ def _mutate(token: str, kind: str, rng: random.Random) -> str | None:
 def _participating(report: CheckReport) -> set[tuple[str, str, str]]:
     keys = set()
     for r in report.results:
-        if r.status in ("pass", "rounding", "fail"):
+        # an inequality (a part ≤ its whole) cannot pin a value: only equalities count
+        if r.status in ("pass", "rounding", "fail") and r.op == "=":
             keys.update(t.key for t in r.terms if t.kind == "cell")
     return keys
 
