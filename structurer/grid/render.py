@@ -116,7 +116,15 @@ def _table(out: _Out, page, block: list[VLine], carry: list[Column] | None) -> l
         cols = infer_columns(head, data, vr)
         assign_paths(header_cells(head, hsegs), cols, vsegs if len(vr) >= 3 else ())
     rows = build_rows(data, cols, hsegs)
-    if any(c.path for c in cols):
+    if head and getattr(page, "raw_header", False):
+        # a text dump's header rows stay rows, each cell in its column: the rules read them by
+        # the order of their words, which survives the shifted header rows dumps often print
+        for ln in head:
+            cells = [""] * len(cols)
+            for f in ln.frags:
+                cells[column_of(cols, f)] += f.text
+            out.raw("\t".join(c.replace("\t", " ") for c in cells) + "\n")
+    elif any(c.path for c in cols):
         multi = any(len(c.path) > 1 for c in cols)
         for i, c in enumerate(cols):
             if i:

@@ -56,6 +56,7 @@ class TextPage:
     glyphs: list[TextGlyph] = field(default_factory=list)
     hrules: list = field(default_factory=list)
     vrules: list = field(default_factory=list)
+    raw_header: bool = True  # see render._table
 
 
 def is_space_aligned(text: str) -> bool:
