@@ -147,7 +147,7 @@ def test_pdf_glyphs_without_unicode_mapping(monkeypatch):
     from structurer.ingest import pdf as pdf_reader
 
     real = pdf_reader._glyphs
-    monkeypatch.setattr(pdf_reader, "_glyphs", lambda page, tf: [
+    monkeypatch.setattr(pdf_reader, "_glyphs", lambda page, tf, *_: [
         pdf_reader.Glyph("\ue001", g.x0, g.top, g.x1, g.bottom) for g in real(page, tf)])
     with pytest.raises(IngestError, match="without Unicode mapping") as excinfo:
         read_bytes(_canvas_pdf(_chinese_line), "cid.pdf")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -98,14 +99,14 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
         top, bottom = min(g.top for g in row), max(g.bottom for g in row)
         # a rule parts two glyphs when it runs beside both (header cells of one visual line
         # may sit at staggered heights, under rules that start lower than the line's top)
-        walls = [(x, t, b) for x, t, b in vrules if t <= bottom and b >= top]
+        walls = sorted((x, t, b) for x, t, b in vrules if t <= bottom and b >= top)
+        wall_x = [w[0] for w in walls]
         frags: list[Frag] = []
         cur = [row[0]]
         for g in row[1:]:
             a = cur[-1]
             gap = g.x0 - a.x1
-            if gap > _GAP * h or any(a.x1 - 1 <= x <= g.x0 + 1 and t <= max(a.top, g.top) + 2
-                                     and b >= min(a.bottom, g.bottom) - 2 for x, t, b in walls) or (
+            if gap > _GAP * h or _walled(a, g, walls, wall_x) or (
                     gap > 0.15 * h and _kind(a.ch) != _kind(g.ch) and "o" not in (_kind(a.ch), _kind(g.ch))):
                 frags.append(_frag(cur))
                 cur = [g]
@@ -115,6 +116,17 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
         lines.append(VLine(page, frags))
     lines.sort(key=lambda ln: ln.top)
     return lines
+
+
+def _walled(a, g, walls, wall_x) -> bool:
+    """A vertical rule between glyphs a and g that runs beside both of them."""
+    k = bisect_left(wall_x, a.x1 - 1)
+    while k < len(walls) and walls[k][0] <= g.x0 + 1:
+        _, t, b = walls[k]
+        if t <= max(a.top, g.top) + 2 and b >= min(a.bottom, g.bottom) - 2:
+            return True
+        k += 1
+    return False
 
 
 def _frag(gs) -> Frag:

@@ -90,14 +90,15 @@ def _page(doc: pdfium.PdfDocument, index: int) -> PdfPage:
         uw, uh = (h, w) if rot in (90, 270) else (w, h)  # user-space size
         tf = _transform(rot, uw, uh)
         out = PdfPage(index + 1, w, h)
-        out.glyphs = _glyphs(page, tf)
+        out.glyphs = _glyphs(page, tf, uh if rot == 0 else None)
         out.hrules, out.vrules = _rules(page, tf)
         return out
     finally:
         page.close()
 
 
-def _glyphs(page, tf) -> list[Glyph]:
+def _glyphs(page, tf, upright_h: float | None = None) -> list[Glyph]:
+    """`upright_h`: the page height when it is not rotated (the common case, computed inline)."""
     tp = page.get_textpage()
     try:
         n = pdfium_c.FPDFText_CountChars(tp.raw)
@@ -107,6 +108,7 @@ def _glyphs(page, tf) -> list[Glyph]:
         pdfium_c.FPDFText_GetText(tp.raw, 0, n, ctypes.cast(buf, ctypes.POINTER(ctypes.c_ushort)))
         text = buf.raw[:n * 2].decode("utf-16-le", errors="replace")
         rect = pdfium_c.FS_RECTF()
+        raw, box, generated = tp.raw, pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_IsGenerated
         out: list[Glyph] = []
         last: dict[str, Glyph] = {}
         spaced = False
@@ -114,15 +116,18 @@ def _glyphs(page, tf) -> list[Glyph]:
             if ch.isspace():
                 # a printed space (not one PDFium inferred) separates words whatever the
                 # substitute font makes of the glyph widths
-                spaced = spaced or (ch in " \u3000" and not pdfium_c.FPDFText_IsGenerated(tp.raw, k))
+                spaced = spaced or (ch in " \u3000" and not generated(raw, k))
                 continue
             if not ch.isprintable() and not _unmapped(ch):
                 continue
-            if not pdfium_c.FPDFText_GetLooseCharBox(tp.raw, k, rect):
+            if not box(raw, k, rect):
                 continue
-            xa, ya = tf(rect.left, rect.top)
-            xb, yb = tf(rect.right, rect.bottom)
-            g = Glyph(ch, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), spaced)
+            if upright_h is not None:
+                g = Glyph(ch, rect.left, upright_h - rect.top, rect.right, upright_h - rect.bottom, spaced)
+            else:
+                xa, ya = tf(rect.left, rect.top)
+                xb, yb = tf(rect.right, rect.bottom)
+                g = Glyph(ch, min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb), spaced)
             spaced = False
             prev = last.get(ch)
             if prev is not None and abs(prev.x0 - g.x0) <= _DUP_TOL and abs(prev.top - g.top) <= _DUP_TOL:
