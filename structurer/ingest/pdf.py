@@ -143,11 +143,7 @@ def _rules(page, tf) -> tuple[list, list]:
     """Horizontal and vertical ruling segments: thin paths, and the edges of rectangles."""
     hr: list[tuple[float, float, float]] = []
     vr: list[tuple[float, float, float]] = []
-    for obj in page.get_objects(filter=(pdfium_c.FPDF_PAGEOBJ_PATH,), max_depth=3):
-        try:
-            l, b, r, t = obj.get_bounds()
-        except pdfium.PdfiumError:
-            continue
+    for l, b, r, t, segments in _paths(page.raw):
         (xa, ya), (xb, yb) = tf(l, t), tf(r, b)
         x0, x1, y0, y1 = min(xa, xb), max(xa, xb), min(ya, yb), max(ya, yb)
         if x1 - x0 < 1 and y1 - y0 < 1:
@@ -156,10 +152,28 @@ def _rules(page, tf) -> tuple[list, list]:
             hr.append(((y0 + y1) / 2, x0, x1))
         elif x1 - x0 <= _RULE_THICK:
             vr.append(((x0 + x1) / 2, y0, y1))
-        elif pdfium_c.FPDFPath_CountSegments(obj.raw) <= 6:  # a rectangle: its four edges
+        elif segments <= 6:  # a rectangle: its four edges
             hr += [(y0, x0, x1), (y1, x0, x1)]
             vr += [(x0, y0, y1), (x1, y0, y1)]
     return _join(hr), _join(vr)
+
+
+def _paths(raw_page, depth: int = 3):
+    """(left, bottom, right, top, segment count) of every path object, form XObjects included
+    (the raw API: one wrapper object per path costs more than reading the page)."""
+    c = pdfium_c
+    l, b, r, t = (ctypes.c_float() for _ in range(4))
+    stack = [(raw_page, c.FPDFPage_CountObjects(raw_page), c.FPDFPage_GetObject, depth)]
+    while stack:
+        parent, n, get, d = stack.pop()
+        for i in range(n):
+            obj = get(parent, i)
+            kind = c.FPDFPageObj_GetType(obj)
+            if kind == c.FPDF_PAGEOBJ_PATH:
+                if c.FPDFPageObj_GetBounds(obj, l, b, r, t):
+                    yield l.value, b.value, r.value, t.value, c.FPDFPath_CountSegments(obj)
+            elif kind == c.FPDF_PAGEOBJ_FORM and d > 1:
+                stack.append((obj, c.FPDFFormObj_CountObjects(obj), c.FPDFFormObj_GetObject, d - 1))
 
 
 def _join(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
