@@ -102,18 +102,26 @@ def _table(out: _Out, page, block: list[VLine], carry: list[Column] | None) -> l
     # a rule drawn only where cells are filled still separates its columns
     # the frame's outer rules may lie well outside the text (left-aligned labels, wide cells)
     lo, hi = x0 - 0.3 * (x1 - x0) - 2 * h, x1 + 0.3 * (x1 - x0) + 2 * h
-    vr = _rules_in(page.vrules, lo, hi, dtop, bottom, min(1.5 * h, 0.5 * (bottom - dtop)))
     hr = _rules_in(page.hrules, top - h, bottom + h, x0, x1, 0.5 * (x1 - x0))
+    if len(hr) >= 3:  # a ruled table reaches as far as its row rules, empty columns included
+        frame = [(a, b) for y, a, b in page.hrules if top - h <= y <= bottom + h and b - a >= 0.5 * (x1 - x0)]
+        lo, hi = min([lo] + [a - 2 for a, _ in frame]), max([hi] + [b + 2 for _, b in frame])
+    vr = _rules_in(page.vrules, lo, hi, dtop, bottom, min(1.5 * h, 0.5 * (bottom - dtop)))
     # rules under part of the table only (one side of a two-sided summary) still part rows there
     hsegs = [(y, a, b) for y, a, b in page.hrules
              if top - h <= y <= bottom + h and min(b, x1) - max(a, x0) >= 2 * h] if len(hr) >= 3 else []
+    above = [r for r in page.hrules if r[0] < top - h and min(r[2], x1) - max(r[1], x0) >= 0.5 * (x1 - x0)]
+    if hsegs and above:  # the block may start inside a ruled row (its first lines read as text)
+        hsegs.append(max(above))
     vsegs = [(x, t, b) for x, t, b in page.vrules
              if lo <= x <= hi and min(b, bottom) - max(t, top - h) >= 0.8 * h]
     if not head and carry and all(carry[0].x0 - 2 * h <= f.xc <= carry[-1].x1 + 2 * h
                                   for ln in data for f in ln.frags):
         cols = [Column(c.x0, c.x1) for c in carry]  # continued from the page before
     else:
-        cols = infer_columns(head, data, vr)
+        grid = len(vr) >= 3 and all(any(abs(x - v) < 2 and t <= dtop + 2 and b >= bottom - 2
+                                        for x, t, b in page.vrules) for v in vr)
+        cols = infer_columns(head, data, vr, grid)
         assign_paths(header_cells(head, hsegs), cols, vsegs if len(vr) >= 3 else ())
     rows = build_rows(data, cols, hsegs)
     if head and getattr(page, "raw_header", False):

@@ -191,11 +191,22 @@ def _merge_intervals(spans: list[tuple[float, float]], slack: float) -> list[lis
     return out
 
 
-def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float]) -> list[Column]:
+_HEADER_WORD_RE = re.compile(r"合计|总计|小计|科目|编码|代码|名称|项目|预算|决算|金额|栏次|支出|收入|经费|单位")
+
+
+def is_header_word(ln: VLine) -> bool:
+    return bool(_HEADER_WORD_RE.search(ln.compact))
+
+
+def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float], grid: bool = False) -> list[Column]:
+    """`grid`: every rule runs the full height of the rows: each space between two rules is a
+    column, an empty one too (a page continuing a table whose header is on the page before)."""
     if len(vrules) >= 3:
         xs = sorted(vrules)
         cols = [Column(a, b) for a, b in zip(xs, xs[1:]) if b - a > 4]
         used = [c for c in cols if any(c.x0 <= f.xc <= c.x1 for ln in head + data for f in ln.frags)]
+        if grid and not any(is_header_word(ln) for ln in head) and len(used) >= 2:
+            return cols
         if len(used) >= 2:
             return used
     spans = [(f.x0, f.x1) for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
