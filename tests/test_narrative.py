@@ -352,3 +352,12 @@ def test_carryover_parts_other_scopes_and_scrambled_sentences_are_no_facts() -> 
     assert facts_of(head + "全部项目均实行绩效目标管理，涉及一般公共预算支出 120 万元。\n") == []
     # a unit printed without its number: the text layer's reading order is scrambled
     assert facts_of(head + "2024年一般公共预算拨款基本支出万元，其202451691.74中：人员经费 46290.94 万元。\n") == []
+
+
+def test_a_year_the_text_layer_glued_onto_an_amount_is_no_fact() -> None:
+    head = "某县医疗保障局2026年部门预算公开说明\n二、部门预算安排的总体情况\n"
+    # the year belongs before 年 but was printed onto the amount: 2026 + 1.10 read as 20261.10
+    assert facts_of(head + "某县医疗保障局年“三公”经费预算数为20261.10万元。\n") == []
+    # a number that merely starts with the year's digits, with its year in place, stays a fact
+    assert facts_of(head + "2026年“三公”经费预算数为20261.10万元。\n") == [
+        ("three_public.total", "amount", Decimal("20261.10") * W)]

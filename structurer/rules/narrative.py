@@ -54,6 +54,15 @@ _YEAR_RE = re.compile(r"(\d{4})年")
 # A unit right after a word, its number elsewhere ("基本支出万元，其202651691.74中"): the text
 # layer's reading order is scrambled, and no number of the sentence can be trusted.
 _SCRAMBLED_RE = re.compile(r"(?<=[\u4e00-\u9fff])(?<!单位)(?:万元|亿元|千元)")
+# 年 with no year before it (局年“三公”经费…为20261.10万元): the year was misplaced by the text
+# layer onto the amount that follows
+_YEARLESS_RE = re.compile(r"(?<=[\u4e00-\u9fff”\")）])(?<![本上当全今明去每同后前该历近多])年(?!度|初|末|终|内|中|底)")
+
+
+def _glued_year(number: str, sentence: str, year: int | None) -> bool:
+    return bool(year and len(number) > 4 and number.startswith(str(year)) and _YEARLESS_RE.search(sentence))
+
+
 # Sentences about the funds behind performance targets or evaluations restate other scopes.
 _OTHER_SCOPE_RE = re.compile(r"绩效(?:目标|评价|自评|管理|监控)|涉及")
 
@@ -274,7 +283,8 @@ def _parse(layout: Layout, para: _Para, final: bool, year: int | None, gbe: bool
         if k != st.sentence:
             st.new_sentence(k)
         context = text[s_start:s_end][:120]
-        if _SCRAMBLED_RE.search(text[s_start:s_end]) or _OTHER_SCOPE_RE.search(text[s_start:s_end]):
+        if _SCRAMBLED_RE.search(text[s_start:s_end]) or _OTHER_SCOPE_RE.search(text[s_start:s_end]) \
+                or _glued_year(m.group(1), text[s_start:s_end], year):
             st.share_keys = ()
             continue
         unit = m.group(2)
