@@ -529,3 +529,21 @@ def test_real_pdf_key_cells_and_provenance(tmp_path):
         for t in doc.tables:
             if t.id in g.pages and t.rows:
                 assert min(c.where.page for r in t.rows for c in r.cells) >= g.pages[t.id] - 1, (g.doc, t.id)
+
+
+# ------------------------------------------------------------------ 9. prose set with wide gaps
+
+def _justified_prose(c: canvas.Canvas) -> None:
+    c.setFont(FONT, 11)
+    c.drawString(50, 700, "其中，因公出国（境）费支出 0 万元，占“三公”经费的 0%；公务用车购置及运行")
+    # a justified line: the number and its unit stand far apart, as if in cells
+    for x, t in ((50, "维护费支出"), (160, "7.8"), (215, "万元，占“三公”经费的"), (400, "17.81%；公务接待费支出")):
+        c.drawString(x, 684, t)
+    for x, t in ((50, "万元，占“三公”经费的"), (250, "82.19%。具体情况如下："), (450, "36.00")):
+        c.drawString(x, 668, t)
+
+
+def test_a_sentence_set_with_wide_gaps_is_prose_not_a_table():
+    text = read_bytes(make_pdf(_justified_prose), "x.pdf").text
+    assert "\t" not in text
+    assert "维护费支出 7.8 万元，占“三公”经费的 17.81%；公务接待费支出" in text

@@ -48,8 +48,17 @@ class Grid:
     rows: list[GridRow] = field(default_factory=list)
 
 
+_UNIT_CLAUSE_RE = re.compile(r"(?:万元|亿元|元)[，,；;。]")
+
+
 def _is_prose(ln: VLine) -> bool:
     c = ln.compact
+    # a number followed by its unit word (7.8 | 万元，占…): a sentence set with wide spacing;
+    # a table states its unit once, never after each value
+    if any(a.numeric and b.text.startswith(("万元", "亿元", "元")) for a, b in zip(ln.frags, ln.frags[1:])):
+        return True
+    if _UNIT_CLAUSE_RE.match(ln.frags[0].text):  # "万元，占…": a sentence carried over a line
+        return True
     return len(c) >= 16 and bool(_PROSE_RE.search(c)) and not any(f.amount for f in ln.frags)
 
 

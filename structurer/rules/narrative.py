@@ -63,6 +63,7 @@ def _glued_year(number: str, sentence: str, year: int | None) -> bool:
     return bool(year and len(number) > 4 and number.startswith(str(year)) and _YEARLESS_RE.search(sentence))
 
 
+_FUND_PART_RE = re.compile(r"其中.{0,6}(?:一般公共预算|政府性基金|国有资本经营|财政拨款)")
 # Sentences about the funds behind performance targets or evaluations restate other scopes.
 _OTHER_SCOPE_RE = re.compile(r"绩效(?:目标|评价|自评|管理|监控)|涉及")
 
@@ -330,6 +331,9 @@ def _parse(layout: Layout, para: _Para, final: bool, year: int | None, gbe: bool
             st.share_keys = ()  # e.g. a project amount: a following 占 x% is not ours
             continue
         keys, qualifier = found
+        if keys == ("procurement.total",) and _FUND_PART_RE.search(region):
+            st.share_keys = ()  # 其中一般公共预算拨款政府采购 X: one fund's part of the procurement
+            continue
         if "结转" in region[:len(region) - len(qualifier)] and not any("carryover" in k for k in keys):
             st.share_keys = ()  # 上年结转结余的一般公共预算收入: part of the carryover, not this year's
             continue
