@@ -12,6 +12,8 @@ from ..model import Cell, Row, Table
 from ..normalize import NText, compact
 from ..segment import SectionLoc
 from . import header as hdr
+from . import summary
+from .labels import _is_label, _match_rows
 from .records import CODE_RE, NUM_RE, SEQ_RE, Record, build_grid
 
 SUMMARY_TABLES = {"revenue_expenditure_summary", "fiscal_grant_summary"}
@@ -22,10 +24,6 @@ _DIGIT_RE = re.compile(r"\d")
 # a code printed inside the label: bracketed, or followed by a space before the name
 _CODE_NAME_RE = re.compile(r"^(?:[\[【(（]\s*(\d{3}(?:\d{2}){0,2})\s*[\]】)）]|(\d{3}(?:\d{2}){0,2})\s+(?=\D))\s*")
 _UNIT_CODE_RE = re.compile(r"\d{3,9}")
-_LINE_NO_RE = re.compile(r"\d{1,3}")
-_CJK_RE = re.compile(r"[\u4e00-\u9fff]")
-_FUND_ROW = {"revenue.general_budget": "general_budget", "revenue.gov_fund": "gov_fund",
-             "revenue.state_capital": "state_capital"}
 
 _NEUTRAL = {"code_group", "fund_nature", "proc_amount", "proc_source", "revenue_side",
             "expenditure_side", "gb_basic", "item"}
@@ -99,9 +97,9 @@ class TableParser:
     def parse(self) -> Table:
         sec = self.sec
         if sec.id in SUMMARY_TABLES and self.path_mode:
-            rows = self.parse_summary_grid()
+            rows = summary.parse_summary_grid(self)
         elif sec.id in SUMMARY_TABLES:
-            rows = self.parse_summary()
+            rows = summary.parse_summary(self)
         elif sec.id == "three_public" and any(p[0] in ("budget", "final") and len(p) > 1
                                                or p[0] in _TP_ACROSS for p in self.leaves):
             rows = self.parse_transposed_three_public()
@@ -111,13 +109,24 @@ class TableParser:
             rows = self.parse_rows()
         rows = _dedupe(rows)
         has_values = any(r.cells for r in rows)
+        kept = [r for r in rows if r.cells or r.suspect]
+        if not has_values:
+            kept += self._blank_total()
         table = Table(id=sec.id, title=sec.title, unit=self.unit,
                       span=self.layout.lines_span(sec.first, sec.last),
                       columns=[c for c in dict.fromkeys(self.columns) if c],
-                      rows=[r for r in rows if r.cells or r.suspect],
+                      rows=kept,
                       empty=bool(sec.empty_note) or not has_values,
                       empty_note=sec.empty_note)
         return table
+
+    def _blank_total(self) -> list[Row]:
+        """An empty table that prints its 合计 row with nothing in it keeps that row, without
+        cells: the table is there and states its total blank (empty is not zero)."""
+        for ln in self.layout.lines[self.sec.first + 1:self.sec.last + 1]:
+            if ln.compact in ("合计", "总计"):
+                return [Row(id="total", label=ln.compact, span=self.layout.lines_span(ln.index, ln.index))]
+        return []
 
     def _groups(self) -> int:
         """Column groups printed side by side: each starts with a code and holds values."""
@@ -279,106 +288,6 @@ class TableParser:
             return by_name, None
         return "", f"row without code: {lab!r}" if lab else "row without label"
 
-    # ------------------------------------------------------------------ summary tables
-    def parse_summary(self) -> list[Row]:
-        sides = {"revenue_side": [], "expenditure_side": []}
-        for i, p in enumerate(self.leaves):
-            if p[0] in sides:
-                sides[p[0]].append(i)
-        rev_cols = [self.columns[i] for i in sides["revenue_side"] if self.columns[i]]
-        exp_cols = [self.columns[i] for i in sides["expenditure_side"] if self.columns[i]]
-        rev_line = any(self.leaves[i][-1] == "line" for i in sides["revenue_side"])
-        exp_line = any(self.leaves[i][-1] == "line" for i in sides["expenditure_side"])
-        rows: list[Row] = []
-        ctx = {"revenue": [], "expenditure": []}
-        for rec in self.grid.records:
-            labels = [(k, f) for k, f in enumerate(rec.fields) if _is_label(f.text)]
-            if not labels:
-                continue
-            assigned: list[tuple[str, int, NText]] = []
-            if len(labels) >= 2:
-                assigned = [("revenue", labels[0][0], labels[0][1]),
-                            ("expenditure", labels[1][0], labels[1][1])]
-            else:
-                k, f = labels[0]
-                side = _side_of(f.text)
-                if side is None:
-                    rev_pos = next((j for j in sides["revenue_side"] if self.leaves[j][-1] == "item"), 0)
-                    side = "revenue" if k <= rev_pos + (1 if rev_line else 0) else "expenditure"
-                assigned = [(side, k, f)]
-            for n, (side, k, f) in enumerate(assigned):
-                stop = assigned[n + 1][1] if n + 1 < len(assigned) else len(rec.fields)
-                vals = [v for v in rec.fields[k + 1:stop]]
-                has_line = rev_line if side == "revenue" else exp_line
-                if has_line and vals and _LINE_NO_RE.fullmatch(vals[0].text.strip()):
-                    vals = vals[1:]
-                elif has_line and vals and not vals[0].text.strip() and len(vals) > 1:
-                    vals = vals[1:]
-                cols = rev_cols if side == "revenue" else exp_cols
-                row_id = self._summary_row_id(side, f.text, ctx[side])
-                if not row_id:
-                    continue
-                cells = [c for c in (self.cell(col, v) for col, v in zip(cols, vals)) if c]
-                ctx[side].append(row_id)
-                rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f),
-                                cells=cells))
-        return _grant_heading(rows, self.sec.id)
-
-    def parse_summary_grid(self) -> list[Row]:
-        """A summary table read from its grid: each side's label column and value columns."""
-        sides: dict[str, list[int]] = {"revenue_side": [], "expenditure_side": []}
-        side = "revenue_side"
-        for i, p in enumerate(self.leaves):
-            if p[0] in sides:
-                side = p[0]
-            elif p[-1] in ("item", "name") and sides["revenue_side"]:
-                side = "expenditure_side"  # the second label column starts the other side
-            sides[side].append(i)
-        rows: list[Row] = []
-        ctx: dict[str, list[str]] = {"revenue": [], "expenditure": []}
-        for rec in self.grid.records:
-            for side, idx in sides.items():
-                key = side.split("_")[0]
-                lab_i = next((i for i in idx if self.leaves[i][-1] in ("item", "name")), None)
-                if lab_i is None or lab_i >= len(rec.fields) or not rec.fields[lab_i].text.strip():
-                    continue
-                f = rec.fields[lab_i]
-                row_id = self._summary_row_id(key, f.text, ctx[key])
-                if not row_id:
-                    continue
-                cells = [c for c in (self.cell(self.columns[i], rec.fields[i]) for i in idx
-                                     if self.columns[i] and i < len(rec.fields)) if c]
-                ctx[key].append(row_id)
-                rows.append(Row(id=row_id, label=compact(f.text), span=self.layout.span_of(f), cells=cells))
-        return _grant_heading(_lone_total_is_grand(rows), self.sec.id)
-
-    def _summary_row_id(self, side: str, label: str, seen: list[str]) -> str | None:
-        lab = compact(label)
-        sub = lab.startswith("其中:")
-        lab = vocab.strip_ordinal(re.sub(r"^其中:", "", lab))
-        if side == "revenue":
-            lab = re.sub(r"(?<=[^位])资金$", "", lab)  # 一般公共预算资金, 事业收入资金 (not 单位资金)
-            if re.fullmatch(r"(收入)?合计", lab):
-                return "revenue.grand_total" if "revenue.current_year_total" in seen \
-                    else "revenue.current_year_total"
-            rid = _match_rows(lab, vocab.REVENUE_ROWS)
-            if rid is None:
-                return None
-            if sub and seen:
-                return f"{seen[-1]}.{rid.split('.', 1)[1]}"
-            if rid in _FUND_ROW and "revenue.prior_year_carryover" in seen:
-                return f"revenue.prior_year_carryover.{_FUND_ROW[rid]}"
-            if rid == "revenue.fiscal_grant" and seen and seen[-1] in _FUND_ROW:
-                return f"{seen[-1]}.fiscal_grant"
-            return rid
-        if re.fullmatch(r"(支出)?合计", lab):
-            return "expenditure.grand_total" if "expenditure.current_year_total" in seen \
-                else "expenditure.current_year_total"
-        rid = _match_rows(lab, vocab.EXPENDITURE_ROWS)
-        if rid:
-            return rid
-        return functional_code(lab, seen)
-
     # ------------------------------------------------------------------ special layouts
     def parse_transposed_three_public(self) -> list[Row]:
         """三公 printed across: the kinds are columns (under 预算数/决算数 groups, or plain with
@@ -457,77 +366,12 @@ def _printed(layout: Layout, f: NText) -> str:
     return "\n".join(parts)
 
 
-def _tail_len(fields: list[NText], lead: int) -> int:
-    """Number of fields on the record's final (value) line after its leading text cells."""
-    n = 0
-    for f in reversed(fields):
-        t = f.text.strip()
-        if t and not NUM_RE.match(t.replace(" ", "")):
-            break
-        n += 1
-    return n
 
 
-def _label_index(fields: list[NText]) -> int | None:
-    idx = None
-    for k, f in enumerate(fields):
-        t = f.text.strip()
-        if not t:
-            continue
-        if NUM_RE.match(t.replace(" ", "")) or CODE_RE.match(t):
-            if idx is not None:
-                break
-            continue
-        idx = k
-    return idx
 
 
-def _is_label(text: str) -> bool:
-    t = text.strip()
-    return bool(t) and bool(_CJK_RE.search(t)) and not NUM_RE.match(t)
 
 
-def _side_of(text: str) -> str | None:
-    lab = vocab.strip_ordinal(compact(re.sub(r"^其中[:：]", "", compact(text))))
-    if "收入" in lab or _match_rows(lab, vocab.REVENUE_ROWS):
-        return "revenue"
-    if "支出" in lab or _match_rows(lab, vocab.EXPENDITURE_ROWS) or vocab.functional_class_by_name(lab):
-        return "expenditure"
-    return None
-
-
-def _grant_heading(rows: list[Row], table_id: str) -> list[Row]:
-    """In the fiscal-grant summary every revenue is a grant: a 一、财政拨款 heading over the
-    fund lines, beside 二、上年结转, is the current year's revenue total."""
-    ids = [r.id for r in rows]
-    if table_id == "fiscal_grant_summary" and "revenue.current_year_total" not in ids \
-            and ids.count("revenue.fiscal_grant") == 1:
-        rows[ids.index("revenue.fiscal_grant")].id = "revenue.current_year_total"
-    return rows
-
-
-def _lone_total_is_grand(rows: list[Row]) -> list[Row]:
-    """A side whose only total is one 合计, with no carryover rows, prints its grand total."""
-    ids = {r.id for r in rows}
-    for side in ("revenue", "expenditure"):
-        if f"{side}.grand_total" in ids or any(i.startswith(("revenue.prior_year", "revenue.use_of",
-                                                             "expenditure.year_end", "expenditure.surplus"))
-                                               for i in ids if i.startswith(side)):
-            continue
-        totals = [r for r in rows if r.id == f"{side}.current_year_total"]
-        if len(totals) == 1 and re.fullmatch(r"(收入|支出)?合计", vocab.strip_ordinal(totals[0].label)):
-            totals[0].id = f"{side}.grand_total"
-    return rows
-
-
-def _match_rows(label: str, table: tuple[tuple[str, str], ...]) -> str | None:
-    lab = vocab.strip_ordinal(label)
-    if lab.startswith("其中:"):  # 其中:(一)因公出国(境)支出
-        lab = vocab.strip_ordinal(lab[3:])
-    for key, pat in table:
-        if re.search(pat, lab):
-            return key
-    return None
 
 
 def _join_code(keys: dict[str, list[NText]], above: dict[str, str] | None = None) -> str:
