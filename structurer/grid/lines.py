@@ -119,11 +119,13 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
 
 
 def _walled(a, g, walls, wall_x) -> bool:
-    """A vertical rule between glyphs a and g that runs beside both of them."""
-    k = bisect_left(wall_x, a.x1 - 1)
-    while k < len(walls) and walls[k][0] <= g.x0 + 1:
+    """A vertical rule between glyphs a and g that runs beside both of them. Between their
+    centres: loose glyph boxes overlap each other and the rule (numbers packed in a cell)."""
+    k = bisect_left(wall_x, min(a.x1 - 1, (a.x0 + a.x1) / 2))
+    while k < len(walls) and walls[k][0] <= max(g.x0 + 1, (g.x0 + g.x1) / 2):
         _, t, b = walls[k]
-        if t <= max(a.top, g.top) + 2 and b >= min(a.bottom, g.bottom) - 2:
+        # beside both glyphs' middles (a loose box may reach past the table's last rule)
+        if t <= max(a.top + a.bottom, g.top + g.bottom) / 2 and b >= min(a.top + a.bottom, g.top + g.bottom) / 2:
             return True
         k += 1
     return False
