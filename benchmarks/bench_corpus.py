@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import statistics
 import sys
@@ -30,18 +29,9 @@ from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-CORE = ("revenue_expenditure_summary", "revenue", "expenditure", "fiscal_grant_summary",
-        "general_budget_expenditure", "general_budget_basic_expenditure", "three_public",
-        "gov_fund_expenditure")
+from bench_pdf import corpus_files  # a sibling script: one way to find the corpus
+from structurer.vocab import CORE_TABLES as CORE
 
-
-def corpus_files() -> list[Path] | None:
-    root = Path(os.environ.get("STRUCTURER_CORPUS") or ROOT.parent / "shared" / "corpus")
-    if (root / "pdf").is_dir():
-        root = root / "pdf"
-    files = sorted(root.glob("*/*.pdf"))
-    return files or None
 
 
 def announced(lines: list[str]) -> set[str]:
