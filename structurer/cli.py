@@ -6,62 +6,28 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from . import __version__
+from .console import err, fail, out
+from .errors import InputRefused, NotADisclosure
+from .pipeline import load_or_extract
 from .ingest import IngestError
-from .model import Document
-from .output import cells_csv, cells_jsonl, document_json, iter_cells, load_document, write_atomic
+from .output import cells_csv, cells_jsonl, document_json, iter_cells, write_atomic
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Structure Chinese budget and final-accounts disclosures (PDF, DOCX, text).")
-out = Console()
-err = Console(stderr=True, highlight=False)
 
 
-class UserError(Exception):
-    """A problem with one input, reported as one line."""
-
-
-class NotADisclosure(UserError):
-    """A readable file that is not a budget or final-accounts disclosure (exit status 2)."""
-
-
-def fail(path: str | Path, message: str) -> None:
-    where = "" if str(path) in message else f"{Path(path).name}: "
-    err.print(f"[red]error[/red]: {where}{message}", soft_wrap=True)
+# One input's problem, reported as one line (the library's InputRefused; NotADisclosure among
+# them exits with status 2).
+UserError = InputRefused
 
 
 def _prepare(path: Path):
-    from .pipeline import prepare
+    from .pipeline import open_source
 
-    if not path.exists():
-        raise UserError("no such file")
-    if path.is_dir():
-        raise UserError("is a folder, not a document")
-    try:
-        prep = prepare(path)
-    except IngestError as e:
-        raise UserError(str(e)) from e
-    # a 预算 in a title is not enough (a manual or a notice mentions it): a disclosure prints
-    # at least one standard or performance table
-    if not any(s.kind in ("table", "performance") for s in prep.seg.sections):
-        raise NotADisclosure("not a budget or final-accounts disclosure "
-                        "(no standard table or performance table located)")
-    return prep
-
-
-def load_or_extract(path: Path, backend: str = "rules") -> Document:
-    """A document JSON is loaded; any other file is extracted."""
-    from .pipeline import extract_prepared
-
-    if path.suffix.lower() == ".json":
-        try:
-            return load_document(path)
-        except (OSError, ValueError) as e:
-            raise UserError(f"not a structurer document JSON ({str(e).splitlines()[0][:120]})") from e
-    return extract_prepared(_prepare(path), backend)
+    return open_source(path)
 
 
 @app.command()

@@ -153,3 +153,19 @@ class Document(BaseModel):
 
     def table(self, table_id: str) -> Table | None:
         return next((t for t in self.tables if t.id == table_id), None)
+
+    def cells(self):
+        """The tidy cells as a pandas DataFrame, one row per (table, row, column): `value` holds
+        exact Decimals in 元 (None when the printed text is unreadable), beside the printed
+        text, its unit, status, source lines and, for PDFs, page and box."""
+        import pandas as pd  # deferred on purpose: only notebook use needs it
+
+        from .output import CELL_FIELDS, iter_cells
+
+        rows = [{k: None if v == "" else Decimal(v) if k == "value" else v for k, v in r.items()}
+                for r in iter_cells(self)]  # a blank (no page for a text dump) is None, never ""
+        return pd.DataFrame(rows, columns=list(CELL_FIELDS))
+
+    def to_json(self) -> str:
+        """The document as the JSON `structurer extract` writes (schema in schemas/)."""
+        return self.model_dump_json(indent=1)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .errors import InputRefused, NotADisclosure
 from .ingest import SourceText, read_source
 from .layout import Layout
 from .model import Document, Section
@@ -35,6 +36,26 @@ def prepare(path: str | Path) -> Prepared:
     return Prepared(read_source(path))
 
 
+def accept(prep: Prepared) -> Prepared:
+    """The prepared document if it is a disclosure. A 预算 in a title is not enough (a manual or
+    a notice mentions it): a disclosure prints at least one standard or performance table."""
+    if not any(s.kind in ("table", "performance") for s in prep.seg.sections):
+        raise NotADisclosure("not a budget or final-accounts disclosure "
+                             "(no standard table or performance table located)")
+    return prep
+
+
+def open_source(path: str | Path) -> Prepared:
+    """Read, lay out and segment a source file and accept it as a disclosure; raises
+    InputRefused (NotADisclosure among them) with a one-line message."""
+    p = Path(path)
+    if not p.exists():
+        raise InputRefused("no such file")
+    if p.is_dir():
+        raise InputRefused("is a folder, not a document")
+    return accept(prepare(p))
+
+
 BACKENDS = ("rules", "llm", "hybrid")
 
 
@@ -54,3 +75,16 @@ def extract_prepared(prep: Prepared, backend: str = "rules", **llm_options) -> D
 
 def extract_file(path: str | Path, backend: str = "rules", **llm_options) -> Document:
     return extract_prepared(prepare(path), backend, **llm_options)
+
+
+def load_or_extract(path: str | Path, backend: str = "rules") -> Document:
+    """A document JSON is loaded; any other file is opened as a source and extracted."""
+    p = Path(path)
+    if p.suffix.lower() == ".json":
+        from .output import load_document
+
+        try:
+            return load_document(p)
+        except (OSError, ValueError) as e:
+            raise InputRefused(f"not a structurer document JSON ({str(e).splitlines()[0][:120]})") from e
+    return extract_prepared(open_source(p), backend)

@@ -114,7 +114,7 @@ def export(
     from rich.console import Console
     from rich.markup import escape
 
-    from ..cli import fail
+    from ..console import fail
     from .export import ExportError, export_batch
 
     if not (duckdb_file or parquet_dir or csv_dir):

@@ -15,7 +15,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from ..ingest import IngestError, one_line
+from ..errors import InputRefused
+from ..ingest import one_line
 
 _FINDING_DECIMALS = Decimal("1e-10")  # shares are ratios: their recomputed values do not terminate
 
@@ -68,14 +69,14 @@ def provider_task(task: dict) -> dict:
     """A document's part in a provider batch run. op "plan": the JSONL lines of the requests
     its LLM backend would make that the cache does not answer; op "settle": store the
     provider's answers (`answers`, lines of the batch's output) in the cache."""
-    from ..cli import UserError, _prepare
     from ..llm import provider_batch
+    from ..pipeline import open_source
     from ..llm.backend import settings_from
 
     rel, path = task["rel"], Path(task["path"])
     res: dict = {"rel": rel}
     try:
-        prep = _prepare(path)
+        prep = open_source(path)
         settings = settings_from(task.get("llm_options") or {})
         if task["op"] == "plan":
             lines, cached = provider_batch.plan_document(prep, task["backend"], settings)
@@ -84,7 +85,7 @@ def provider_task(task: dict) -> dict:
             settled = provider_batch.settle_document(prep, task["backend"], settings, task["answers"],
                                                      task.get("batch_id", ""))
             res.update(status="settled", settled=settled.as_dict())
-    except (UserError, IngestError, OSError) as exc:
+    except (InputRefused, OSError) as exc:
         msg = str(exc) if not isinstance(exc, OSError) else f"cannot read {path}: {exc.strerror or exc}"
         res.update(status="failed", error=one_line_error(msg, str(path), rel))
     except Exception as exc:  # a bug or a pathological input: the document is retried directly later
@@ -100,9 +101,8 @@ def process(task: dict) -> dict:
     if task.get("op"):
         return provider_task(task)
     from ..checks.engine import evaluate
-    from ..cli import UserError, _prepare
     from ..output import document_json, write_atomic
-    from ..pipeline import extract_prepared
+    from ..pipeline import extract_prepared, open_source
 
     rel, path = task["rel"], Path(task["path"])
     t0 = time.perf_counter()
@@ -120,7 +120,7 @@ def process(task: dict) -> dict:
         if known and sha256_file(path) == known:
             res["status"] = "unchanged"
             return res
-        prep = _prepare(path)
+        prep = open_source(path)
         res["sha256"] = prep.source.sha256
         t = lap("prepare_ms", t0)
         doc = extract_prepared(prep, task["backend"], **(task.get("llm_options") or {}))
@@ -133,7 +133,7 @@ def process(task: dict) -> dict:
         except OSError as exc:
             return _failed(res, f"cannot write {task['output']}: {exc.strerror or exc}", t0, path)
         lap("write_ms", t)
-    except (UserError, IngestError, OSError) as exc:
+    except (InputRefused, OSError) as exc:
         msg = str(exc) if not isinstance(exc, OSError) else f"cannot read {path}: {exc.strerror or exc}"
         return _failed(res, one_line_error(msg, str(path), rel), t0, path)
     except Exception as exc:  # a bug or a pathological input: this document fails, the batch goes on

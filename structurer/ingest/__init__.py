@@ -12,13 +12,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from ..errors import InputRefused
+
 __all__ = ["IngestError", "SourceText", "read_bytes", "read_source"]
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".csv", ".tsv")
 SUFFIXES = TEXT_SUFFIXES + (".pdf", ".docx")
 
 
-class IngestError(Exception):
+class IngestError(InputRefused):
     """A source that cannot be read; str(error) is one line meant for the user."""
 
 

@@ -10,6 +10,8 @@ chunk in two (by row groups, header repeated) and asks again for each half.
 """
 from __future__ import annotations
 
+from ..errors import EndpointError
+
 import asyncio
 import logging
 import time
@@ -49,7 +51,7 @@ _LOGGERS = ("structurer.llm", "openai", "openai._base_client", "instructor", "in
             "instructor.v2.retry", "httpx2", "httpcore", "httpcore.http11", "httpcore.connection")
 
 
-class LLMError(RuntimeError):
+class LLMError(EndpointError, RuntimeError):
     """A chunk could not be asked (endpoint unreachable, refused, retries exhausted)."""
 
 

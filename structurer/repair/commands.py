@@ -12,14 +12,14 @@ import typer
 def _fail(message: str, code: int = 2) -> None:
     from rich.markup import escape
 
-    from ..cli import err
+    from ..console import err
 
     err.print(f"[red]error[/red]: {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 
 def _info(message: str) -> None:
-    from ..cli import err
+    from ..console import err
 
     err.print(message, soft_wrap=True, markup=False, highlight=False)
 

@@ -82,8 +82,8 @@ def find_source(doc: Document, doc_path: Path, given: Path | None = None) -> tup
 
 def open_input(path: Path, source: Path | None = None) -> Opened:
     """Load a document JSON (and find its source) or extract a source file."""
-    from ..cli import UserError, _prepare, load_or_extract
-    from ..pipeline import extract_prepared
+    from ..errors import InputRefused
+    from ..pipeline import extract_prepared, load_or_extract, open_source
 
     if not path.exists():
         raise InputError(f"{path.name}: no such file")
@@ -92,14 +92,14 @@ def open_input(path: Path, source: Path | None = None) -> Opened:
     if path.suffix.lower() == ".json":
         try:
             doc = load_or_extract(path)
-        except UserError as e:
+        except InputRefused as e:
             raise InputError(f"{path.name}: {e}") from e
         src, note = find_source(doc, path, source)
         return Opened(doc, src, path, True, note)
     try:
-        prep = _prepare(path)
+        prep = open_source(path)
         doc = extract_prepared(prep, "rules")
-    except UserError as e:
+    except InputRefused as e:
         raise InputError(f"{path.name}: {e}") from e
     except ValueError as e:
         raise InputError(f"{path.name}: {str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
