@@ -6,7 +6,6 @@ things that must not become facts); unit tests of the scorer itself.
 """
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -53,13 +52,7 @@ def test_example_against_gold(path: Path) -> None:
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_example_facts_point_at_their_numbers(path: Path) -> None:
     prep = prepare(path)
-    elapsed = float("inf")
-    for _ in range(3):  # best of three: a busy machine must not fail the test
-        start = time.perf_counter()
-        facts = extract_narrative(prep.layout, prep.seg)
-        elapsed = min(elapsed, time.perf_counter() - start)
-    print(f"\n{path.stem}: {len(facts)} facts in {elapsed * 1000:.1f} ms")
-    assert elapsed < 0.1  # a few ms in practice
+    facts = extract_narrative(prep.layout, prep.seg)  # (its speed is measured in benchmarks/)
     text = prep.source.text
     prose = {i for s in prep.seg.sections if s.kind == "narrative" for i in range(s.first, s.last + 1)}
     for f in facts:

@@ -2,7 +2,6 @@
 and small synthetic blocks in each layout (tab, one cell per line, wrapped PDF text)."""
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from structurer.gold import Gold, GoldIndicator, GoldTarget, load_gold
 from structurer.ingest import SourceText
 from structurer.layout import Layout
 from structurer.model import Document, DocumentMeta, Indicator, PerformanceTarget, Span
-from structurer.pipeline import extract_file, prepare
+from structurer.pipeline import extract_file
 from structurer.rules.performance import extract_performance
 from structurer.score_performance import norm_name, score_performance
 from structurer.segment import segment
@@ -96,21 +95,6 @@ def test_spans_point_at_the_source(scores):
                 first = ind.level3[:2] if ind.level3 else ind.value[:1]
                 assert first in printed.replace(" ", "").replace("\n", ""), (ind, printed)
                 assert t.span.line_start <= ind.span.line_start <= ind.span.line_end <= t.span.line_end
-
-
-def test_performance_extraction_is_fast():
-    for path in _doc_paths():
-        prep = prepare(path)
-        extract_performance(prep.layout, prep.seg)
-        best = min(_timed(lambda: extract_performance(prep.layout, prep.seg)) for _ in range(3))
-        print(f"{path.name[:3]}: {best * 1000:.1f} ms")
-        assert best < 0.04  # a few ms normally; generous for loaded machines
-
-
-def _timed(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
 
 
 # --------------------------------------------------------------------------- scorer
