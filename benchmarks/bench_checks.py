@@ -12,7 +12,7 @@ import statistics
 import time
 from pathlib import Path
 
-from structurer.checks.engine import evaluate
+from structurer.checks.run import evaluate
 from structurer.model import Document
 from structurer.pipeline import extract_file
 

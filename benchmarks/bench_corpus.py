@@ -69,7 +69,7 @@ def _identity(a: Decimal | None, b: Decimal | None, unit_tol: Decimal) -> str:
 
 
 def one(path: str) -> dict:
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
     from structurer.cli import UserError, _prepare
     from structurer.pipeline import extract_prepared
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from structurer.checks.engine import evaluate
+from structurer.checks.run import evaluate
 from structurer.ingest import read_bytes
 from structurer.pipeline import Prepared, extract_prepared, prepare
 from structurer.vocab import UNIT_FACTORS

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks.engine import evaluate
+from .checks.run import evaluate
 from .checks.model import CheckReport
 from .model import Document
 from .pipeline import BACKENDS, extract_prepared, load_or_extract, open_source

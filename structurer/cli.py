@@ -179,7 +179,7 @@ def check(
     """Reconcile every number: exit 0 when no error-level finding, 1 with findings, 2 on bad input."""
     import json
 
-    from .checks.engine import evaluate
+    from .checks.run import evaluate
     from .checks.report import print_report
     from .ingest import read_source
 

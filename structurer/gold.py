@@ -312,7 +312,7 @@ def verify_identities(gold: Gold):
     """Run the checks engine on the gold cells: every failing identity must be declared under
     genuine_inconsistencies, else the gold file is wrong (or the document's break undeclared).
     Returns the check report."""
-    from .checks.engine import evaluate
+    from .checks.run import evaluate
 
     report = evaluate(gold_document(gold))
     undeclared = [r for r in report.findings() if not is_declared(r, gold.inconsistencies)]

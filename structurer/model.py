@@ -160,7 +160,7 @@ class Document(BaseModel):
         text, its unit, status, source lines and, for PDFs, page and box."""
         import pandas as pd  # deferred on purpose: only notebook use needs it
 
-        from .output import CELL_FIELDS, iter_cells
+        from .tidy import CELL_FIELDS, iter_cells
 
         rows = [{k: None if v == "" else Decimal(v) if k == "value" else v for k, v in r.items()}
                 for r in iter_cells(self)]  # a blank (no page for a text dump) is None, never ""

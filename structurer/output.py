@@ -6,14 +6,11 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from .model import Document
-
-CELL_FIELDS = ("doc", "table", "row", "row_label", "column", "value", "unit", "printed",
-               "status", "line_start", "line_end", "page", "x0", "top", "x1", "bottom")
-
+from .tidy import CELL_FIELDS, iter_cells  # noqa: F401  (the cells table's home)
 
 def write_atomic(path: str | Path, text: str | bytes) -> None:
     """Write via a temporary file in the same folder and rename, so readers never see half a file."""
@@ -43,29 +40,6 @@ def document_json(doc: Document) -> str:
 
 def load_document(path: str | Path) -> Document:
     return Document.model_validate_json(Path(path).read_text(encoding="utf-8"))
-
-
-def iter_cells(doc: Document) -> Iterator[dict]:
-    name = doc.meta.source
-    for t in doc.tables:
-        for r in t.rows:
-            for c in r.cells:
-                yield {
-                    "doc": name, "table": t.id, "row": r.id, "row_label": r.label,
-                    "column": c.column,
-                    "value": "" if c.value is None else format(c.value, "f"),
-                    "unit": c.unit, "printed": c.printed,
-                    "status": "suspect" if r.suspect else c.status,
-                    "line_start": c.span.line_start, "line_end": c.span.line_end,
-                    **_where(c.where),
-                }
-
-
-def _where(w) -> dict:
-    """Page and box of a PDF value; blank for text sources."""
-    if w is None:
-        return {"page": "", "x0": "", "top": "", "x1": "", "bottom": ""}
-    return {"page": w.page, **dict(zip(("x0", "top", "x1", "bottom"), w.box))}
 
 
 def cells_csv(rows: Iterable[dict], header: bool = True) -> str:

@@ -85,7 +85,7 @@ def test_salted_corpus_fails_exactly_the_bad_files_and_reports_them(salted):
 
 
 def test_manifest_records_hash_timings_backend_and_findings(salted):
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
     from structurer.pipeline import extract_file
 
     got = salted["rows"]

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import EXAMPLES, SEEDS, extracted
 from structurer.checks import expr as ex
-from structurer.checks.engine import evaluate, half_ulp, load_catalog
+from structurer.checks.engine import half_ulp, load_catalog
+from structurer.checks.run import evaluate
 from structurer.ingest import read_bytes
 from structurer.pipeline import Prepared, extract_prepared
 

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow,
 
 
 def test_extract_check_report_and_repair_never_crash(tmp_path):
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
     from structurer.cli import UserError, _prepare
     from structurer.output import document_json, load_document
     from structurer.pipeline import extract_prepared

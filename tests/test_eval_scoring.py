@@ -195,7 +195,7 @@ def test_metadata_fields_compare_normalized_names_and_exact_values(gold):
 
 
 def test_checks_compare_findings_with_the_gold_documents_own(gold):
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
 
     gold_report = evaluate(gold.document())
     # this gold adds up (its one table alone: no summary table to check totals against)
@@ -214,7 +214,7 @@ def test_checks_compare_findings_with_the_gold_documents_own(gold):
 
 
 def test_summarize_adds_documents_up(gold):
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
 
     gr = evaluate(gold.document())
     a = score_document(doc_of(("expenditure", right_rows())), gold, gr)

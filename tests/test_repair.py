@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, GOLD
-from structurer.checks.engine import evaluate
+from structurer.checks.run import evaluate
 from structurer.cli import app
 from structurer.gold import load_gold
 from structurer.output import load_document

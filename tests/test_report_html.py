@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import EXAMPLES, SEEDS, extracted
-from structurer.checks.engine import evaluate
+from structurer.checks.run import evaluate
 from structurer.cli import app
 from structurer.ingest import read_source
 from structurer.repair.html_report import render_html

@@ -140,7 +140,7 @@ def test_prose_naming_several_tables_is_not_a_title():
 def test_label_only_rows_do_not_end_a_table(sep):
     """Rows printing only their label (三、国有资本经营预算拨款收入, no amount) look like headings
     in a space-separated dump; the table goes on after them."""
-    from structurer.checks.engine import evaluate
+    from structurer.checks.run import evaluate
     from structurer.ingest import read_bytes
     from structurer.pipeline import Prepared, extract_prepared
 

@@ -100,7 +100,7 @@ def process(task: dict) -> dict:
     are a provider batch's planning and settling (see `provider_task`)."""
     if task.get("op"):
         return provider_task(task)
-    from ..checks.engine import evaluate
+    from ..checks.run import evaluate
     from ..output import document_json, write_atomic
     from ..pipeline import extract_prepared, open_source
 

@@ -14,8 +14,7 @@ import yaml
 from .. import vocab
 from ..model import Cell, Document
 from . import expr as ex
-from .diagnose import diagnose
-from .model import CheckReport, Diagnosis, Result, TermValue
+from .model import Diagnosis, Result, TermValue
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
 _CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
@@ -287,37 +286,6 @@ def _cell_terms(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, .
                 tv = cache[key] = TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow)
                 return [tv]
     return []
-
-
-def evaluate(doc: Document, catalog: tuple[Identity, ...] | None = None) -> CheckReport:
-    catalog = catalog or load_catalog()
-    idx = DocIndex(doc)
-    results: list[Result] = []
-    for ident in catalog:
-        for table in ident.tables:
-            if not idx.has_table(table):
-                continue
-            headed = idx.headed[table]
-            if not set(ident.requires) <= headed or set(ident.excludes) & headed:
-                results.append(Result(identity=ident.id, title=ident.title, table=table,
-                                      status="not_applicable",
-                                      reason="the table is laid out after another template"))
-                continue
-            if not _columns_present(idx, ident, table):
-                results.append(Result(identity=ident.id, title=ident.title, table=table,
-                                      status="not_applicable",
-                                      reason="the table does not print these columns"))
-                continue
-            compiled = _compile(idx, ident, table)
-            for b in _bindings(idx, ident, table):
-                results.append(_instance(idx, ident, table, b, compiled))
-    from .coverage import coverage_results
-    from .narrative import narrative_results
-    results.extend(narrative_results(doc, idx))
-    results.extend(coverage_results(doc))
-    report = CheckReport(doc=doc.meta.source, results=results)
-    diagnose(report)
-    return report
 
 
 def _columns_present(idx: DocIndex, ident: Identity, table: str) -> bool:

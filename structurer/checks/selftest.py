@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..ingest import SourceText
 from ..model import Document
-from .engine import evaluate
+from .run import evaluate
 from .model import CheckReport
 
 KINDS = ("digit", "transpose", "drop")

@@ -135,7 +135,7 @@ def score_checks(report: CheckReport, gold_report: CheckReport) -> dict:
 
 def score_document(doc: Document, gold: Gold, gold_report: CheckReport,
                    report: CheckReport | None = None) -> dict:
-    from ..checks.engine import evaluate
+    from ..checks.run import evaluate
 
     return {
         "cells": cells_to_dict(score_document_cells(doc, gold)),

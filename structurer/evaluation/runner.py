@@ -196,7 +196,7 @@ def run_eval(golds: list[Gold], columns: list[Column], sources: Path,
     their model. A configuration error of the LLM backend (unknown model, no API key) stops
     the eval as bad input; any other exception of an extraction is that document's failure,
     recorded and scored as an empty document."""
-    from ..checks.engine import evaluate
+    from ..checks.run import evaluate
     from ..ingest import IngestError
     from ..pipeline import extract_prepared, prepare
 

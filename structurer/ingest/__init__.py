@@ -12,16 +12,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from ..errors import InputRefused
+from .common import IngestError, flatten_cell, one_line  # noqa: F401  (the package's API)
 
 __all__ = ["IngestError", "SourceText", "read_bytes", "read_source"]
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".csv", ".tsv")
 SUFFIXES = TEXT_SUFFIXES + (".pdf", ".docx")
-
-
-class IngestError(InputRefused):
-    """A source that cannot be read; str(error) is one line meant for the user."""
 
 
 @dataclass(frozen=True)
@@ -53,36 +49,6 @@ class SourceText:
             starts.append(pos)
             pos += len(line) + 1
         return starts
-
-
-def flatten_cell(value: str | None) -> str:
-    """One table cell as tab-free, newline-free text.
-
-    Newlines inside a cell are wrapping (Chinese cells wrap anywhere), so the parts are
-    joined directly; a space is kept only between two Latin letters, where gluing would
-    merge words. Tabs become spaces because tabs separate cells.
-    """
-    if not value:
-        return ""
-    parts = value.replace("\r", "\n").replace("\t", " ").split("\n")
-    out = parts[0].rstrip() if len(parts) > 1 else parts[0]
-    for part in parts[1:]:
-        part = part.strip()
-        if out and part and _latin(out[-1]) and _latin(part[0]):
-            out += " "
-        out += part
-    return out
-
-
-def _latin(ch: str) -> bool:
-    return ch.isascii() and ch.isalpha()
-
-
-def one_line(exc: BaseException) -> str:
-    """A short, single-line description of a library exception."""
-    msg = str(exc).strip().splitlines()
-    text = msg[0] if msg else type(exc).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _format_for(name: str) -> str:

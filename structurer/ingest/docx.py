@@ -16,7 +16,7 @@ from ..grid.lines import Frag, VLine
 from ..grid.render import PATH_SEP
 from ..grid.table import is_data
 from ..vocab import ORDINAL_RE
-from . import IngestError, flatten_cell, one_line
+from .common import IngestError, flatten_cell, one_line
 
 _P, _TBL, _SDT = qn("w:p"), qn("w:tbl"), qn("w:sdt")
 _MAX_HEADER = 40  # characters: a longer cell is prose, never a column heading

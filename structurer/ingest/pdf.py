@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from . import IngestError, one_line
+from .common import IngestError, one_line
 
 # Unmapped glyphs come out as U+FFFD / U+FFFE or private-use code points; if most text is
 # like that it is unusable.

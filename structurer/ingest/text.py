@@ -6,7 +6,7 @@ import re
 
 import charset_normalizer
 
-from . import IngestError
+from .common import IngestError
 
 _BOMS = (  # UTF-32 first: its LE BOM starts with the UTF-16 LE BOM
     (b"\xff\xfe\x00\x00", "utf-32-le"),

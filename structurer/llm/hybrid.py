@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..checks.engine import evaluate
+from ..checks.run import evaluate
 from ..model import Document, Table, Usage
 from ..rules import extract_rules
 from ..segment import SectionLoc
 from .accounting import RunLedger
-from .backend import ask, finish
+from .asking import ask, finish
 from .chunking import Chunk, grouped_chunks, table_chunks
 from .config import Settings
 from .mapping import performance_from_results, table_from_results

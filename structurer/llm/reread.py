@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..model import Cell, Span, Usage
 from .accounting import sum_usage
-from .backend import run_sync
+from .asking import run_sync
 from .chunking import table_chunks
 from .client import LLMClient
 from .config import Settings

@@ -118,7 +118,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """One self-contained HTML page: the source with every value highlighted and linked to its
         cell, the tables, and the findings linked to their spans."""
-        from ..checks.engine import evaluate
+        from ..checks.run import evaluate
         from ..output import write_atomic
         from .html_report import render_html
         from .sources import InputError, open_input

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from ..checks.engine import evaluate
+from ..checks.run import evaluate
 from ..checks.model import CheckReport, Result
 from ..ingest import SourceText
 from ..model import Document
