@@ -57,3 +57,15 @@ def test_nothing_in_the_library_imports_the_command_line():
                  and ("from .cli import" in p.read_text(encoding="utf-8")
                       or "from ..cli import" in p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_notebook_example_runs_and_draws_its_chart(tmp_path):
+    chart = tmp_path / "tp.svg"
+    r = subprocess.run([sys.executable, str(ROOT / "examples" / "notebook.py"), str(EXAMPLES), str(chart)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    agencies = [ln for ln in r.stdout.splitlines() if ln[:1] not in ("", " ") and "  " in ln
+                and not ln.startswith(("agency", "chart"))]
+    assert len(agencies) >= 2
+    svg = chart.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and svg.count("<rect") == len(agencies)
