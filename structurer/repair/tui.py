@@ -3,11 +3,13 @@ suggested fix, and actions that write the corrections log and re-run the checks 
 table and cell can be browsed and corrected too.
 
 The app is a view of a `RepairSession`; every change goes through the session (log first,
-then recompute), so what the screen shows is always what `--apply` would produce."""
+then recompute), so what the screen shows is always what `--apply` would produce.
+
+What it shows is built in tui_render; its dialog is tui_prompt.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from rich.text import Text
@@ -15,21 +17,13 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Header, Input, Label, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, OptionList, Static, TabbedContent, TabPane
 
 from ..checks.model import Result
-from ..ingest import SourceText
-from ..model import Span
 from .apply import Target, parse_user_value
 from .session import ActionError, Finding, RepairSession
-
-_SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_STATE_LABEL = {"open": "", "skipped": "skipped", "kept": "kept as printed"}
-
-
-def money(v: Decimal | None) -> str:
-    return "unreadable" if v is None else f"{v:,.2f}"
+from .tui_prompt import Prompt
+from .tui_render import SEV_STYLE, STATE_LABEL, cell_text, finding_text, money
 
 
 @dataclass
@@ -39,166 +33,6 @@ class GoldTarget:
     folder: Path
     overwrite: bool = False
     reviewer: str | None = None
-
-
-# ------------------------------------------------------------------------------ rendering
-
-def source_excerpt(source: SourceText | None, span: Span | None, style: str = "reverse bold",
-                   width: int = 64, max_lines: int = 4) -> Text:
-    """The source lines of a span, the span's characters highlighted, tabs shown as `│`."""
-    out = Text()
-    if source is None or span is None or span.line_start < 1:
-        return out
-    first = span.line_start
-    last = min(span.line_end, first + max_lines - 1, len(source.lines))
-    for ln in range(first, last + 1):
-        line = source.lines[ln - 1]
-        base = source.line_starts[ln - 1]
-        a = max(0, min(len(line), span.start - base))
-        b = max(0, min(len(line), span.end - base))
-        lo, hi = (max(0, a - width // 2), min(len(line), max(b, a) + width // 2)) if b > a else (0, min(len(line), width))
-        out.append(f"{ln:>6} │ ", style="dim")
-        if lo:
-            out.append("…", style="dim")
-        for piece, st in ((line[lo:a], ""), (line[a:b], style), (line[b:hi], "")):
-            out.append(piece.replace("\t", " │ "), style=st or None)
-        if hi < len(line):
-            out.append("…", style="dim")
-        out.append("\n")
-    if span.line_end > last:
-        out.append(f"{'':>6} │ … (to line {span.line_end})\n", style="dim")
-    return out
-
-
-def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
-    r = f.result
-    t = Text()
-    t.append(f"{r.severity.upper()} ", style=_SEV_STYLE.get(r.severity, ""))
-    t.append(r.title, style="bold")
-    if f.state != "open":
-        t.append(f"  [{_STATE_LABEL[f.state]}]", style="magenta")
-    t.append(f"\n{r.instance}\n", style="dim")
-    if r.delta is not None:
-        t.append(f"left {money(r.left)} {r.op} right {money(r.right)}   Δ {money(r.delta)} 元"
-                 f"   (rounding envelope ±{money(r.envelope)} 元)\n")
-    if r.reason:
-        t.append(f"{r.reason}\n", style="italic")
-    d = r.diagnosis
-    target = (d.table, d.row, d.column) if d else None
-    t.append("\n")
-    for term in r.terms:
-        sign = "+" if term.coefficient > 0 else "−"
-        is_target = term.key == target
-        t.append(f"  {sign} ", style="bold")
-        t.append("/".join(term.key), style="bold red" if is_target else "bold")
-        t.append(f" = {money(term.value)} 元", style="bold red" if is_target else "")
-        where = f", line {term.span.line_start}" if term.span else ""
-        t.append(f"   printed {term.printed!r} {term.unit or ''}{where}\n", style="dim")
-        t.append_text(source_excerpt(session.source, term.span,
-                                     "reverse bold red" if is_target else "reverse bold yellow"))
-    if session.source is None:
-        t.append("  (source text not available: pass --source FILE to see the lines)\n", style="dim")
-    t.append("\n")
-    if d is not None:
-        t.append("Suggested fix: ", style="bold green")
-        t.append(f"{d.table}/{d.row}/{d.column}  {money(d.current)} → {money(d.fix)} 元", style="bold")
-        v = session.value(target)
-        if v is not None:
-            from .apply import printed_for
-
-            t.append(f"  (printed {v.printed!r} → {printed_for(v, d.fix)!r} {v.unit})")
-        t.append(f"\n  satisfies {d.explains} failing check(s) without breaking one that holds\n", style="dim")
-    else:
-        t.append("No single value explains this finding: edit a value (e) or keep it as printed (d).\n",
-                 style="dim")
-    if f.state == "kept":
-        e = session.kept().get(r.instance)
-        if e is not None:
-            t.append(f"\nKept as printed (log entry {e.id}): {e.reason}\n", style="magenta")
-    if second is not None:
-        t.append(f"\nRead again by {second.model}:\n", style="bold cyan")
-        for rd in second.readings:
-            t.append(f"  {'/'.join(rd.key)}: ", style="bold")
-            if rd.cell is None:
-                t.append("no value found where the table prints it\n", style="dim")
-            elif rd.differs:
-                t.append(f"{money(rd.current)} → {money(rd.cell.value)} 元, printed {rd.cell.printed!r} "
-                         f"on line {rd.cell.span.line_start}", style="bold cyan")
-                t.append("  (another place than the extracted value's)\n" if rd.elsewhere else "\n", style="yellow")
-                t.append_text(source_excerpt(session.source, rd.cell.span, "reverse bold cyan"))
-            else:
-                t.append("as in the document\n", style="dim")
-        if any(rd.differs for rd in second.readings):
-            t.append("  A: take the model's reading\n", style="cyan")
-        for w in second.warnings[:3]:
-            t.append(f"  {w}\n", style="dim")
-    notes = [e for e in session.entries if e.action == "note" and e.finding == r.instance]
-    for e in notes:
-        t.append(f"note {e.id}: {e.reason}\n", style="cyan")
-    return t
-
-
-def cell_text(session: RepairSession, target: Target) -> Text:
-    t = Text()
-    v = session.value(target)
-    if v is None:
-        t.append("/".join(target) + ": no value\n", style="dim")
-        return t
-    t.append("/".join(target), style="bold")
-    t.append(f" = {money(v.value)} 元   printed {v.printed!r} {v.unit}, lines "
-             f"{v.span.line_start}–{v.span.line_end}\n")
-    t.append_text(source_excerpt(session.source, v.span))
-    for r in session.results_with(target)[:6]:
-        style = {"fail": "red", "rounding": "cyan"}.get(r.status, "green")
-        t.append(f"  {r.status:<8} ", style=style)
-        t.append(f"{r.title}  ", style="")
-        t.append(f"{r.instance}\n", style="dim")
-    changes = [e for e in session.entries if e.target == target and e.action != "undo"]
-    for e in changes[-4:]:
-        t.append(f"  log {e.id}: {e.action} {e.printed_old or ''} → {e.printed_new or ''} {e.reason}\n",
-                 style="magenta")
-    return t
-
-
-# ------------------------------------------------------------------------------ dialogs
-
-class Prompt(ModalScreen[dict | None]):
-    """A small form: one Input per field; enter moves to the next field, the last submits."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    Prompt { align: center middle; }
-    Prompt > Vertical { width: 90; height: auto; border: thick $accent; background: $surface; padding: 1 2; }
-    Prompt Label.hint { color: $text-muted; }
-    """
-
-    def __init__(self, title: str, fields: list[tuple[str, str, str]]):
-        super().__init__()
-        self.title_text = title
-        self.fields = fields  # (name, label, initial value)
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.title_text, markup=False)
-            for name, label, value in self.fields:
-                yield Label(label, classes="hint", markup=False)
-                yield Input(value=value, id=f"field-{name}")
-            yield Label("enter: next / OK · esc: cancel", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one(f"#field-{self.fields[0][0]}", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        names = [f[0] for f in self.fields]
-        here = (event.input.id or "").removeprefix("field-")
-        i = names.index(here) if here in names else len(names) - 1
-        if i + 1 < len(names):
-            self.query_one(f"#field-{names[i + 1]}", Input).focus()
-            return
-        self.dismiss({n: self.query_one(f"#field-{n}", Input).value for n in names})
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 # ------------------------------------------------------------------------------ app
@@ -327,8 +161,8 @@ class RepairApp(App):
         self._finding_keys = [f.instance for f in fs]
         for f in fs:
             r = f.result
-            fl.add_row(Text(r.severity, style=_SEV_STYLE.get(r.severity, "")),
-                       Text(_STATE_LABEL[f.state], style="magenta"),
+            fl.add_row(Text(r.severity, style=SEV_STYLE.get(r.severity, "")),
+                       Text(STATE_LABEL[f.state], style="magenta"),
                        Text(money(r.delta) if r.delta is not None else "", justify="right"),
                        Text(r.instance), key=r.instance)  # Text: an instance's [..] is not markup
         if fs:
