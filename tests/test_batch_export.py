@@ -30,7 +30,7 @@ EXPECTED = {
                  "checks_not_applicable INTEGER, findings_error INTEGER, findings_warning INTEGER, "
                  "requests INTEGER, prompt_tokens BIGINT, completion_tokens BIGINT, cost DECIMAL(38,10), "
                  "json_path VARCHAR",
-    "tables": "doc VARCHAR, table_seq INTEGER, table_id VARCHAR, title VARCHAR, unit VARCHAR, "
+    "doc_tables": "doc VARCHAR, table_seq INTEGER, table_id VARCHAR, title VARCHAR, unit VARCHAR, "
               "empty BOOLEAN, empty_note VARCHAR, n_rows INTEGER, line_start INTEGER, line_end INTEGER",
     "cells": "doc VARCHAR, table_seq INTEGER, table_id VARCHAR, row_seq INTEGER, cell_seq INTEGER, row_id VARCHAR, "
              "row_label VARCHAR, row_code VARCHAR, column_id VARCHAR, value DECIMAL(38,4), "
@@ -220,3 +220,11 @@ def test_a_value_that_would_be_rounded_is_refused():
         _fits(Decimal("1.23456"), 4, "DECIMAL(38,4)", row, "cells", "value")
     with pytest.raises(ExportError, match="too large"):
         _fits(Decimal("1e40"), 4, "DECIMAL(38,4)", row, "cells", "value")
+
+
+def test_describe_works_on_every_exported_table(exported):
+    # a table named `tables` would clash with DuckDB's DESCRIBE TABLES statement
+    con = _con(exported["db"])
+    for name, columns in SCHEMA.items():
+        described = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
+        assert described == [c[0] for c in columns], name

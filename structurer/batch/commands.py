@@ -106,7 +106,7 @@ def export(
     parquet_dir: Optional[Path] = typer.Option(None, "--parquet", help="write one Parquet file per table"),
     csv_dir: Optional[Path] = typer.Option(None, "--csv", help="write one CSV file per table"),
 ) -> None:
-    """Export a batch's finished documents as tables: documents, tables, cells, findings,
+    """Export a batch's finished documents as tables: documents, doc_tables, cells, findings,
     finding_terms, narrative_facts, performance_targets, performance_indicators.
 
     Amounts are exact DECIMALs in 元; every value keeps its printed text, unit and source

@@ -50,7 +50,7 @@ SCHEMA: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("cost", COMPUTED, "LLM cost (NULL for rules)"),
         ("json_path", "VARCHAR", "the document JSON, relative to the batch output folder"),
     ),
-    "tables": (
+    "doc_tables": (
         ("doc", "VARCHAR", "documents.doc"),
         ("table_seq", "INTEGER", "position of the table in the document (0-based)"),
         ("table_id", "VARCHAR", "canonical table id (revenue_expenditure_summary, expenditure, …)"),
@@ -64,7 +64,7 @@ SCHEMA: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
     "cells": (
         ("doc", "VARCHAR", "documents.doc"),
-        ("table_seq", "INTEGER", "tables.table_seq"),
+        ("table_seq", "INTEGER", "doc_tables.table_seq"),
         ("table_id", "VARCHAR", "canonical table id"),
         ("row_seq", "INTEGER", "position of the row in the table (0-based)"),
         ("cell_seq", "INTEGER", "position of the cell in the row (0-based)"),
@@ -172,7 +172,7 @@ SCHEMA: dict[str, tuple[tuple[str, str, str], ...]] = {
 # Natural order of each table (also its key).
 ORDER: dict[str, tuple[str, ...]] = {
     "documents": ("doc",),
-    "tables": ("doc", "table_seq"),
+    "doc_tables": ("doc", "table_seq"),
     "cells": ("doc", "table_seq", "row_seq", "cell_seq"),
     "findings": ("doc", "finding_seq"),
     "finding_terms": ("doc", "finding_seq", "term_seq"),

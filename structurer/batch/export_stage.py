@@ -81,7 +81,7 @@ def _value_unit(unit: str | None) -> str | None:
 def _stage_document(stage: _Stage, doc_id: str, doc: Document) -> dict[str, int]:
     n_cells = 0
     for ti, t in enumerate(doc.tables):
-        stage.write("tables", {
+        stage.write("doc_tables", {
             "doc": doc_id, "table_seq": ti, "table_id": t.id, "title": t.title, "unit": t.unit,
             "empty": t.empty, "empty_note": t.empty_note, "n_rows": len(t.rows),
             "line_start": t.span.line_start, "line_end": t.span.line_end})
