@@ -88,3 +88,9 @@ def test_a_text_about_budgets_that_prints_no_table_is_refused_with_status_2(tmp_
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "not a budget or final-accounts disclosure" in r.stderr
     assert not (tmp_path / "out" / "readme.json").exists()
+
+
+def test_literal_brackets_are_printed_as_written(tmp_path):
+    # rich markup must not swallow [models.NAME] from the message
+    r = run("llm", "models", cwd=tmp_path)
+    assert "[models.NAME]" in r.stderr

@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
     def models(config: Optional[Path] = typer.Option(None, "--config", help="structurer.toml to read")) -> None:
         """List the models a structurer.toml configures (endpoint, mode, prices; keys never)."""
         from rich.console import Console
+        from rich.markup import escape
 
         from .config import ConfigError, configured_models, describe, find_config, read_config
 
@@ -29,11 +30,11 @@ def register(app: typer.Typer) -> None:
             path = find_config(config)
             found = configured_models(read_config(path), str(path) if path else "structurer.toml")
         except ConfigError as e:
-            err.print(f"[red]error[/red]: {e}", soft_wrap=True)
+            err.print(f"[red]error[/red]: {escape(str(e))}", soft_wrap=True)
             raise typer.Exit(2)
-        if not found:
-            err.print("no structurer.toml with [models.NAME] tables found; the environment "
-                      "(OPENAI_BASE_URL, OPENAI_API_KEY, --model) is used")
+        if not found:  # printed as is: [models.NAME] is not rich markup
+            err.print(escape("no structurer.toml with [models.NAME] tables found; the environment "
+                             "(OPENAI_BASE_URL, OPENAI_API_KEY, --model) is used"), soft_wrap=True)
             return
         cols = ("name", "model", "endpoint", "mode", "api_key_env", "prices")
         typer.echo("\t".join(cols))
