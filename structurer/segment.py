@@ -67,6 +67,11 @@ class Segmentation:
         return [s for s in self.sections if s.kind == "table"]
 
 
+def _title_stem(text: str) -> str:
+    """A title without its 表N / 附表 prefix and a trailing 表(按功能分类科目) or 表（续）."""
+    return re.sub(r"[(（][^()（）]{2,14}[)）]$", "", _TITLE_PREFIX_RE.sub("", text, count=1))
+
+
 def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | None:
     """(table id, title) when the line is a table or performance title, else None."""
     text = line.compact
@@ -78,8 +83,7 @@ def title_kind(line: Line, next_line: Line | None = None) -> tuple[str, str] | N
         return None
     if _SENTENCE_RE.search(text) or "见下表" in text or "详见" in text:
         return None
-    cand = _TITLE_PREFIX_RE.sub("", text, count=1)
-    cand = re.sub(r"[(（][^()（）]{2,14}[)）]$", "", cand)  # 表(按功能分类科目), 表（续）
+    cand = _title_stem(text)
     if cand.count("表") > 1 and "、" in cand:
         return None  # prose listing several tables (基本支出表、项目支出表), not a title
     if next_line is not None and len(next_line.compact) <= 2 and next_line.compact.endswith("表"):
@@ -98,7 +102,7 @@ def _other_title(line: Line) -> bool:
     text = line.compact
     if not text or len(text) > 40 or "\t" in line.norm.text.strip() or _SENTENCE_RE.search(text):
         return False
-    cand = re.sub(r"[(（][^()（）]{2,14}[)）]$", "", _TITLE_PREFIX_RE.sub("", text, count=1))
+    cand = _title_stem(text)
     return len(cand) >= 6 and cand.endswith("表") and not re.search(r"\d", cand)
 
 

@@ -9,15 +9,13 @@ import re
 from collections import Counter
 
 from .lines import VLine
+from .table import UNIT_LINE_RE
 
 _BAND = 0.09  # share of the page height at the top and at the bottom
 _PAGE_NO_RE = re.compile(
     r"^(?:[-—–_·•]*\d{1,4}[-—–_·•]*|第\d{1,4}页(?:[,，/]?共\d{1,4}页)?|\d{1,4}/\d{1,4}|"
     r"共\d{1,4}页第\d{1,4}页|page\d{1,4}(?:of\d{1,4})?|[ivxlc]{1,6})$", re.I)
 _TABLE_LABEL_RE = re.compile(r"^(?:附|公开|部门公开|预算公开)?表[0-9一二三四五六七八九十百]{1,4}(?:[-—–之][0-9一二三四五六七八九十]{1,3})?$")
-
-
-_UNIT_STATEMENT_RE = re.compile(r"单位[:：]")
 
 
 def is_page_number(text: str) -> bool:
@@ -60,7 +58,7 @@ def furniture(pages: list[tuple[float, list[VLine]]]) -> set[int]:
     for ln, band in banded:
         c = ln.compact
         # a repeated unit statement or table title is content, not furniture
-        if counts[(_key(ln), band)] >= need and len(c) <= 60 and not _UNIT_STATEMENT_RE.search(c) \
+        if counts[(_key(ln), band)] >= need and len(c) <= 60 and not UNIT_LINE_RE.search(c) \
                 and not c.endswith("表"):
             out.add(id(ln))
     return out

@@ -18,7 +18,7 @@ from .lines import Frag, VLine
 
 _ORDINAL_RE = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|[(（][一二三四五六七八九十\d]+[)）]|\d{1,2}[、.](?!\d)|其中[:：])")
 _PROSE_RE = re.compile(r"[。；;]|[，,][\u4e00-\u9fff]")
-_UNIT_LINE_RE = re.compile(r"单位[:：]|金额单位|计量单位[:：]")
+UNIT_LINE_RE = re.compile(r"单位[:：]|金额单位|计量单位[:：]")
 _TOTAL_RE = re.compile(r"^(合计|总计|小计)$")
 _NUMBERISH_RE = re.compile(r"^[-−]?[\d,]*\.?\d*$")
 
@@ -65,7 +65,7 @@ def _is_prose(ln: VLine) -> bool:
 def _is_caption(ln: VLine) -> bool:
     """A table's title, unit statement or note: text around a table, never a row of it."""
     c = ln.compact
-    return (c.endswith("表") and not any(f.amount for f in ln.frags)) or bool(_UNIT_LINE_RE.search(c)) \
+    return (c.endswith("表") and not any(f.amount for f in ln.frags)) or bool(UNIT_LINE_RE.search(c)) \
         or c.startswith(("注:", "注：", "说明:", "说明："))
 
 
