@@ -18,7 +18,14 @@ def batch(
     input_dir: Path = typer.Argument(..., help="folder searched recursively for documents"),
     out: Path = typer.Option(..., "--out", help="output folder: docs/, manifest.sqlite"),
     backend: str = typer.Option("rules", "--backend", help="rules (llm, hybrid when available)"),
-    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="worker processes (default: CPUs)"),
+    jobs: Optional[int] = typer.Option(None, "--jobs", "-j", help="worker processes (default: CPUs; "
+                                       "with --engine dask and no --scheduler: local cluster workers)"),
+    engine: str = typer.Option("local", "--engine", help="local (this machine's worker processes) or dask "
+                               "(a Dask cluster: see --scheduler)"),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="--engine dask: address of a running "
+                                            "scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"),
+    send_bytes: bool = typer.Option(False, "--send-bytes", help="--engine dask: send each file's bytes to the "
+                                    "workers (default: workers read the path: shared storage)"),
     force: bool = typer.Option(False, "--force", help="redo documents that are already done"),
     timeout: Optional[float] = typer.Option(
         None, "--timeout", help="seconds one document may take before it is failed"),
@@ -40,7 +47,8 @@ def batch(
 
     Each document's JSON goes to OUT/docs/<path>.json (atomically); OUT/manifest.sqlite records
     hash, status, one-line error, timings and findings. A rerun skips finished unchanged
-    documents and retries failed ones. Exit 0 when all succeed, 1 when any failed, 2 when the
+    documents and retries failed ones. With --engine dask the documents are structured on a
+    Dask cluster (this process keeps the manifest and writes every output). Exit 0 when all succeed, 1 when any failed, 2 when the
     batch cannot start, 75 when --no-wait left a provider batch running, 130 when interrupted.
 
     With --batch-api the LLM requests go to the provider's batch API first (submitted batches
@@ -49,7 +57,7 @@ def batch(
     from rich.console import Console
     from rich.markup import escape
 
-    from .progress import reporter_for
+    from .progress import rate_text, reporter_for
     from .runner import BatchError, BatchOptions, run_batch
 
     console = Console(stderr=True, highlight=False)
@@ -57,7 +65,8 @@ def batch(
     llm_options = _llm_options(console, backend, model, config, no_cache, cache_only)
     provider = _provider_options(console, backend, batch_api, no_wait, poll, no_cache, cache_only)
     opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None,
-                        llm_options=llm_options, provider=provider)
+                        llm_options=llm_options, provider=provider, engine=engine, scheduler=scheduler,
+                        send_bytes=send_bytes)
     try:
         result = run_batch(opts, reporter_for(console))
     except BatchError as exc:  # the message names the folder or option it is about
@@ -76,13 +85,15 @@ def batch(
     _print_provider(out_console, result.provider)
     c = result.counts
     processed = c["done"] + c["failed"]
-    rate = processed / result.elapsed if result.elapsed > 0 else 0.0
     already = c["skipped"] + c["unchanged"]
     head = "interrupted" if not result.completed else "batch"
+    speed = rate_text(processed, result.elapsed, "docs")
+    if result.pages:
+        speed += ", " + rate_text(result.pages, result.elapsed, "pages")
     out_console.print(
         f"{head}: {c['found']} documents in {escape(str(input_dir))} — {c['done']} done, "
         f"{c['failed']} failed, {already} already done (unchanged); "
-        f"{result.elapsed:.1f} s, {rate:.1f} docs/s")
+        f"{result.elapsed:.1f} s, {speed}")
     if result.gone:
         out_console.print(f"{result.gone} documents of earlier runs are no longer in the input "
                           f"(marked gone, not exported)")

@@ -15,14 +15,13 @@ import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 
-from .worker import worker_main
+from .worker import WARM_MODULES, worker_main
 
 
 def _context():
     if "forkserver" in mp.get_all_start_methods():
         ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(["structurer.cli", "structurer.pipeline", "structurer.rules",
-                                    "structurer.checks.engine", "structurer.batch.worker"])
+        ctx.set_forkserver_preload([*WARM_MODULES, "structurer.batch.worker"])
         return ctx
     return mp.get_context("spawn")
 

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..output import write_atomic
 from .discovery import Input, count_inputs, iter_inputs, normalize_suffixes
 from .manifest import FILENAME, Manifest, ManifestError, connect, failures
 from .progress import Reporter
@@ -53,6 +54,12 @@ class BatchOptions:
     recycle_after: int = 1000  # documents per worker before it is replaced
     llm_options: dict = field(default_factory=dict)
     provider: "ProviderOptions | None" = None  # LLM chunks through the provider's batch API first
+    engine: str = "local"  # local: this machine's process pool; dask: a Dask cluster (dask_engine.py)
+    scheduler: str | None = None  # dask: address of a running scheduler (default: a LocalCluster of `jobs`)
+    send_bytes: bool = False  # dask: ship each file's bytes (workers without the input folder)
+
+
+ENGINES = ("local", "dask")
 
 
 @dataclass
@@ -65,6 +72,7 @@ class BatchResult:
     gone: int = 0  # manifest documents no longer found in the input
     notes: list[str] = field(default_factory=list)  # one-line warnings (unreadable folders…)
     provider: "ProviderSummary | None" = None  # what the provider batch steps did (--batch-api)
+    pages: int = 0  # PDF pages of the documents processed
 
     @property
     def pending(self) -> list[tuple[str, str]]:
@@ -157,7 +165,7 @@ def _plan(opts: BatchOptions, in_dir: Path, out_dir: Path, manifest: Manifest, r
             known = entry.sha256
         yield "task", inp, {"rel": inp.rel, "path": str(inp.path), "output": str(out),
                             "backend": opts.backend, "known_sha256": known,
-                            "llm_options": opts.llm_options}
+                            "llm_options": opts.llm_options, "size": inp.size, "mtime_ns": inp.mtime_ns}
 
 
 def _sweep_temporaries(folder: Path) -> None:
@@ -208,6 +216,10 @@ def run_batch(opts: BatchOptions, reporter: Reporter | None = None) -> BatchResu
     jobs = default_jobs() if opts.jobs is None else opts.jobs
     if jobs < 1:
         raise BatchError("--jobs must be at least 1")
+    if opts.engine not in ENGINES:
+        raise BatchError(f"unknown engine {opts.engine!r} (choose from {', '.join(ENGINES)})")
+    if opts.engine != "dask" and (opts.scheduler or opts.send_bytes):
+        raise BatchError("--scheduler and --send-bytes need --engine dask")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -284,8 +296,20 @@ def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: M
                                0, notes + unreadable, provider=provider)
     reporter.start(total)
     try:
-        run_pool(tasks(), min(jobs, max(total, 1)), on_result=on_result, on_lost=on_lost, on_start=on_start,
-                 tick=reporter.tick, timeout=opts.timeout, recycle_after=opts.recycle_after)
+        if opts.engine == "dask":
+            from .dask_engine import EngineError, run_dask
+
+            try:
+                run_dask(tasks(), scheduler=opts.scheduler, workers=min(jobs, max(total, 1)),
+                         on_result=on_result, on_lost=on_lost, on_start=on_start, tick=reporter.tick,
+                         timeout=opts.timeout, send_bytes=opts.send_bytes)
+            except EngineError as exc:
+                manifest.finish_run(run_id, stats.counts(), False)
+                raise BatchError(str(exc)) from None
+        else:
+            run_pool(tasks(), min(jobs, max(total, 1)), on_result=on_result, on_lost=on_lost,
+                     on_start=on_start, tick=reporter.tick, timeout=opts.timeout,
+                     recycle_after=opts.recycle_after)
         completed = True
     except (KeyboardInterrupt, _Stop):
         completed = False
@@ -298,7 +322,7 @@ def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: M
     gone = manifest.mark_gone(run_id) if completed and not unreadable else 0
     manifest.finish_run(run_id, stats.counts(), completed)
     return BatchResult(run_id, manifest.path, stats.counts(), time.monotonic() - t0, completed,
-                       gone, notes, provider=provider)
+                       gone, notes, provider=provider, pages=stats.pages)
 
 
 def _provider_steps(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: Manifest,
@@ -331,6 +355,12 @@ def _record(manifest: Manifest, opts: BatchOptions, out_dir: Path, task: dict, r
             reporter: Reporter) -> None:
     rel = task["rel"]
     status = result.get("status")
+    if status == "done" and "document" in result:  # computed on a cluster: written here, once
+        try:
+            write_atomic(task["output"], result.pop("document"))
+        except OSError as exc:
+            result.update(status="failed", error=f"cannot write {task['output']}: {exc.strerror or exc}")
+            status = "failed"
     if status == "done":
         result["output"] = Path(task["output"]).relative_to(out_dir).as_posix()
         manifest.record_done(rel, opts.backend, result.get("prompt_versions") or {}, result,

@@ -1,9 +1,11 @@
 """One document, start to finish, inside a worker process: read → structure → check → write.
 
 `process(task)` never raises: every outcome is a small, picklable result dict that the
-runner turns into one manifest transaction. The document itself never leaves the worker;
-only counts, timings and the failed checks travel back, so the parent's memory does not
-depend on document size or count.
+runner turns into one manifest transaction. On one machine the worker writes the document
+JSON itself (atomically) and only counts, timings and the failed checks travel back, so the
+parent's memory does not depend on document size or count. On a cluster (`write` false in
+the task) the JSON travels back in the result and the coordinator writes it, so that every
+output is written once, by the process that keeps the manifest.
 """
 from __future__ import annotations
 
@@ -17,6 +19,15 @@ from pathlib import Path
 
 from ..errors import InputRefused
 from ..ingest import one_line
+
+# Modules a document needs that the package imports lazily (decoders, the PDF reader, the
+# grid, the checks): imported once per worker before its first document, not during it.
+WARM_MODULES = ("structurer.cli", "structurer.pipeline", "structurer.rules", "structurer.checks.engine",
+                "structurer.checks.run", "structurer.output", "structurer.ingest.text",
+                "structurer.ingest.pdf", "structurer.ingest.docx", "structurer.grid.textgrid",
+                "structurer.grid.render", "structurer.rules.narrative", "structurer.rules.performance",
+                "structurer.checks.narrative", "structurer.checks.diagnose", "structurer.checks.coverage",
+                "charset_normalizer", "pypdfium2")
 
 _FINDING_DECIMALS = Decimal("1e-10")  # shares are ratios: their recomputed values do not terminate
 
@@ -94,15 +105,64 @@ def provider_task(task: dict) -> dict:
     return res
 
 
+def warm() -> None:
+    """Make this process ready for documents: the lazily imported modules loaded, and the
+    garbage collector tuned. A document allocates many short-lived objects, and default
+    thresholds cost ~15% of the time; the preloaded modules are frozen (never rescanned),
+    and memory stays bounded (a collection still runs every 100,000 net allocations)."""
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional reader missing here fails its documents, not the worker
+            pass
+    from ..checks.engine import load_catalog
+
+    load_catalog()  # the identity catalog, parsed once
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+def _open(task: dict, path: Path, res: dict):
+    """The prepared document: from the bytes the task carries (a cluster worker without the
+    input folder), or from the file. Records size and mtime; None when the known hash still
+    matches (the document is unchanged)."""
+    from ..ingest import read_bytes
+    from ..pipeline import Prepared, accept, open_source
+
+    data = task.get("data")
+    if data is None:
+        st = path.stat()
+        res["size"], res["mtime_ns"] = st.st_size, st.st_mtime_ns
+        known = task.get("known_sha256")
+        if known and sha256_file(path) == known:
+            return None
+        return open_source(path)
+    res["size"], res["mtime_ns"] = task["size"], task["mtime_ns"]
+    known = task.get("known_sha256")
+    if known and hashlib.sha256(data).hexdigest() == known:
+        return None
+    return accept(Prepared(read_bytes(data, str(path))))
+
+
+def _pages(prep) -> int | None:
+    """Pages of a PDF (the last page with text on it); None for text and DOCX sources."""
+    boxes = prep.source.boxes
+    return max(b.page for b in boxes) if boxes else None
+
+
 def process(task: dict) -> dict:
     """Structure one input. `task`: rel, path, output (absolute JSON path), backend,
-    known_sha256 (skip when the bytes still hash to it), llm_options. Tasks with an `op`
-    are a provider batch's planning and settling (see `provider_task`)."""
+    known_sha256 (skip when the bytes still hash to it), llm_options; optionally `data` (the
+    file's bytes, with size and mtime_ns: the worker does not read the path) and `write`
+    (False: return the JSON as `document` instead of writing it). Tasks with an `op` are a
+    provider batch's planning and settling (see `provider_task`)."""
     if task.get("op"):
         return provider_task(task)
     from ..checks.run import evaluate
     from ..output import document_json, write_atomic
-    from ..pipeline import extract_prepared, open_source
+    from ..pipeline import extract_prepared
 
     rel, path = task["rel"], Path(task["path"])
     t0 = time.perf_counter()
@@ -114,31 +174,32 @@ def process(task: dict) -> dict:
         return now
 
     try:
-        st = path.stat()
-        res["size"], res["mtime_ns"] = st.st_size, st.st_mtime_ns
-        known = task.get("known_sha256")
-        if known and sha256_file(path) == known:
+        prep = _open(task, path, res)
+        if prep is None:
             res["status"] = "unchanged"
             return res
-        prep = open_source(path)
         res["sha256"] = prep.source.sha256
+        res["pages"] = _pages(prep)
         t = lap("prepare_ms", t0)
         doc = extract_prepared(prep, task["backend"], **(task.get("llm_options") or {}))
         t = lap("extract_ms", t)
         report = evaluate(doc)
         t = lap("check_ms", t)
         text = document_json(doc)
-        try:
-            write_atomic(task["output"], text)
-        except OSError as exc:
-            return _failed(res, f"cannot write {task['output']}: {exc.strerror or exc}", t0, path)
+        if task.get("write", True):
+            try:
+                write_atomic(task["output"], text)
+            except OSError as exc:
+                return _failed(res, f"cannot write {task['output']}: {exc.strerror or exc}", t0, path)
+        else:
+            res["document"] = text
         lap("write_ms", t)
     except (InputRefused, OSError) as exc:
         msg = str(exc) if not isinstance(exc, OSError) else f"cannot read {path}: {exc.strerror or exc}"
-        return _failed(res, one_line_error(msg, str(path), rel), t0, path)
+        return _failed(res, one_line_error(msg, str(path), rel), t0, path, task.get("data"))
     except Exception as exc:  # a bug or a pathological input: this document fails, the batch goes on
         return _failed(res, one_line_error(f"internal error ({type(exc).__name__}): {one_line(exc)}",
-                                           str(path), rel), t0, path)
+                                           str(path), rel), t0, path, task.get("data"))
     fails = report.findings()
     usage = doc.usage
     res.update(
@@ -160,8 +221,10 @@ def process(task: dict) -> dict:
     return res
 
 
-def _failed(res: dict, error: str, t0: float, path: Path | None = None) -> dict:
-    if "sha256" not in res and path is not None:
+def _failed(res: dict, error: str, t0: float, path: Path | None = None, data: bytes | None = None) -> dict:
+    if "sha256" not in res and data is not None:
+        res["sha256"] = hashlib.sha256(data).hexdigest()
+    elif "sha256" not in res and path is not None:
         try:  # which bytes failed (an unreadable file has no hash)
             res["sha256"] = sha256_file(path)
         except OSError:
@@ -175,12 +238,9 @@ def worker_main(conn) -> None:
     """Serve tasks from the runner over `conn` until told to stop or the runner is gone.
 
     SIGINT is ignored: Ctrl-C reaches the whole process group, and the runner decides.
-    The garbage collector runs less often (and never rescans the preloaded modules): a
-    document allocates many short-lived objects, and default thresholds cost ~15% of the time;
-    memory stays bounded (a collection still runs every 100,000 net allocations)."""
+    The worker is warm (see `warm`) before its first task."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    gc.freeze()
-    gc.set_threshold(100_000, 50, 100)
+    warm()
     while True:
         try:
             task = conn.recv()
