@@ -162,8 +162,8 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                     except OSError as exc:
                         on_lost(tag, task, f"cannot read {task['path']}: {exc.strerror or exc}")
                         continue
-                fut = client.submit(structure, payload, key=f"structure-{uuid.uuid4().hex}",
-                                    pure=False)
+                fut = client.submit(structure, payload, pure=False,  # the key names the document
+                                    key=f"structure {task['rel']} {uuid.uuid4().hex[:12]}")
                 inflight[fut] = (tag, task, time.monotonic())
             if not inflight:
                 break

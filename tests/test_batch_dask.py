@@ -1,0 +1,214 @@
+"""`structurer batch --engine dask`: the same batch on a Dask cluster (a LocalCluster of worker
+processes here). Same outputs as the local engine; bytes instead of paths; a worker killed
+mid-document (SIGKILL) loses nothing and duplicates nothing; the coordinator killed and rerun
+redoes exactly what was not finished."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, SEEDS
+from structurer.batch import runner as runner_module
+from structurer.batch.dask_engine import EngineError, run_dask
+from structurer.batch.runner import BatchOptions, run_batch
+from structurer.batch.worker import process
+from structurer.model import Document
+from test_batch_support import cli, rows, salt, seed_copies
+
+
+def _docs(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out / "docs").as_posix(): p.read_bytes()
+            for p in sorted((out / "docs").rglob("*")) if p.is_file()}
+
+
+def _cluster(n: int = 2):
+    from distributed import Client, LocalCluster
+
+    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                           scheduler_kwargs={"dashboard": False}, silence_logs=logging.ERROR)
+    return cluster, Client(cluster, set_as_default=False)
+
+
+def _pdf_copies(folder: Path, n: int) -> list[str]:
+    """One seed rendered as a 26-page PDF (half a second to structure), under n names."""
+    from render_seed import render_pdf
+
+    data = render_pdf((EXAMPLES / SEEDS[0]).read_text(encoding="utf-8"))
+    rels = []
+    for i in range(n):
+        rel = f"pdf/{i:02d}.pdf"
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_bytes(data)
+        rels.append(rel)
+    return rels
+
+
+def test_the_dask_engine_gives_the_local_engine_s_outputs_and_failures(tmp_path):
+    src = tmp_path / "in"
+    seed_copies(src)
+    expected = salt(src)
+    local, dask = tmp_path / "local", tmp_path / "dask"
+    a = run_batch(BatchOptions(src, local, jobs=2))
+    b = run_batch(BatchOptions(src, dask, jobs=2, engine="dask", send_bytes=True))
+    assert a.completed and b.completed and a.counts == b.counts
+    assert b.counts["failed"] == sum(1 for word in expected.values() if word)
+    assert _docs(local) == _docs(dask)  # byte for byte, written by the coordinator
+    ra, rb = rows(local), rows(dask)
+    assert {p: (r["status"], r["error"], r["sha256"], r["cells"]) for p, r in ra.items()} == \
+           {p: (r["status"], r["error"], r["sha256"], r["cells"]) for p, r in rb.items()}
+    assert not [p for p in (dask / "docs").rglob("*") if p.name.endswith(".tmp")]
+    again = run_batch(BatchOptions(src, dask, jobs=2, engine="dask"))  # resume: nothing left to do
+    assert again.counts["done"] == 0 and again.counts["skipped"] == len(ra) - again.counts["failed"]
+
+
+def test_a_worker_reads_the_bytes_it_is_sent_not_the_path(tmp_path):
+    data = (EXAMPLES / SEEDS[2]).read_bytes()
+    gone = tmp_path / "nowhere" / SEEDS[2]  # not on this machine: only the bytes are
+    res = process({"rel": SEEDS[2], "path": str(gone), "output": str(tmp_path / "x.json"), "backend": "rules",
+                   "data": data, "size": len(data), "mtime_ns": 7, "write": False})
+    assert res["status"] == "done" and (res["size"], res["mtime_ns"]) == (len(data), 7)
+    doc = Document.model_validate_json(res["document"])
+    assert doc.meta.source == SEEDS[2] and not (tmp_path / "x.json").exists()
+    bad = process({"rel": "bad/b.txt", "path": "/nowhere/bad/b.txt", "output": str(tmp_path / "y.json"),
+                   "backend": "rules", "data": b"\x00\x01" * 500, "size": 1000, "mtime_ns": 1, "write": False})
+    assert bad["status"] == "failed" and bad["error"].startswith("bad/b.txt") and "\n" not in bad["error"]
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path):
+    with pytest.raises(EngineError, match=r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 "):
+        run_dask(iter(()), scheduler="tcp://127.0.0.1:9", workers=1, on_result=print, on_lost=print,
+                 connect_timeout=1)
+    with pytest.raises(Exception, match="--scheduler and --send-bytes need --engine dask"):
+        run_batch(BatchOptions(tmp_path, tmp_path / "out", scheduler="tcp://127.0.0.1:9"))
+
+
+def _executing(dask_worker) -> list[str]:
+    return [str(ts.key) for ts in dask_worker.state.executing]
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_document_loses_nothing_and_writes_nothing_twice(tmp_path, monkeypatch):
+    src = tmp_path / "in"
+    rels = _pdf_copies(src, 10) + seed_copies(src, copies=2)
+    out = tmp_path / "out"
+    writes: dict[str, int] = {}
+    real_write = runner_module.write_atomic
+
+    def counting(path, text):
+        writes[str(path)] = writes.get(str(path), 0) + 1
+        real_write(path, text)
+
+    monkeypatch.setattr(runner_module, "write_atomic", counting)
+    cluster, client = _cluster(2)
+    killed: list[tuple[int, list[str]]] = []
+
+    def killer():  # once two documents are in, SIGKILL a worker while it structures a PDF
+        deadline = time.monotonic() + 120
+        while len(writes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        while not killed and time.monotonic() < deadline:
+            pids = client.run(os.getpid)
+            for addr, keys in client.run(_executing).items():
+                if any(".pdf " in k for k in keys):
+                    os.kill(pids[addr], signal.SIGKILL)
+                    killed.append((pids[addr], keys))
+                    break
+            time.sleep(0.01)
+
+    try:
+        t = threading.Thread(target=killer, daemon=True)
+        t.start()
+        result = run_batch(BatchOptions(src, out, engine="dask", scheduler=cluster.scheduler_address))
+        t.join()
+    finally:
+        client.close()
+        cluster.close()
+    assert killed, "no worker was killed"
+    pid, keys = killed[0]
+    assert not _alive(pid)
+    held = {k.split(" ")[1] for k in keys}
+    assert result.completed and result.counts["done"] == len(rels) and result.counts["failed"] == 0
+    got = rows(out)
+    assert set(got) == set(rels) and all(r["status"] == "done" for r in got.values())
+    assert held <= set(rels) and all(got[h]["status"] == "done" for h in held)  # retried elsewhere
+    assert sorted(writes) == sorted(str(out / "docs" / (r + ".json")) for r in rels)
+    assert set(writes.values()) == {1}, "an output was written twice"
+    for rel in rels:
+        doc = Document.model_validate_json((out / "docs" / (rel + ".json")).read_bytes())
+        assert doc.meta.source == Path(rel).name
+    assert not [p for p in (out / "docs").rglob("*") if p.name.endswith(".tmp")]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except OSError:
+        return False
+
+
+def _done(out: Path) -> int:
+    import sqlite3
+
+    try:
+        con = sqlite3.connect(f"file:{out / 'manifest.sqlite'}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM documents WHERE status='done'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0
+
+
+@pytest.mark.slow
+def test_the_coordinator_killed_then_rerun_on_the_same_cluster_finishes_every_document_once(tmp_path):
+    src = tmp_path / "in"
+    rels = seed_copies(src, copies=8)  # 40 documents
+    out = tmp_path / "out"
+    cluster, client = _cluster(2)
+    try:
+        addr = cluster.scheduler_address
+        cmd = [sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out), "--engine", "dask",
+               "--scheduler", addr]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        deadline = time.monotonic() + 120
+        while _done(out) < 12:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the batch is too slow"
+            time.sleep(0.005)
+        proc.kill()  # SIGKILL: the coordinator leaves no record of its own end
+        proc.communicate()
+        killed = rows(out)
+        finished = {p: r for p, r in killed.items() if r["status"] == "done"}
+        assert 12 <= len(finished) < len(rels), "not half-way"
+        assert any(r["status"] == "running" for r in killed.values())
+        partial = [p for p in (out / "docs").rglob("*") if p.is_file() and p.suffix != ".json"]
+        assert not partial, "a temporary or partial file is left"
+
+        again = cli("batch", str(src), "--out", str(out), "--engine", "dask", "--scheduler", addr)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "Traceback" not in again.stdout + again.stderr
+    finally:
+        client.close()
+        cluster.close()
+    after = rows(out)
+    assert len(after) == len(rels) and all(r["status"] == "done" for r in after.values())
+    for rel, r in finished.items():  # not redone
+        assert (after[rel]["finished_at"], after[rel]["attempts"], after[rel]["run_id"]) == \
+               (r["finished_at"], 1, 1), rel
+    for rel, r in killed.items():  # held by the cluster at the kill: redone once more
+        if r["status"] == "running":
+            assert after[rel]["attempts"] == 2 and after[rel]["run_id"] == 2
+    redone = len(rels) - len(finished)
+    assert f"{redone} done, 0 failed, {len(finished)} already done" in again.stdout
+    clean = tmp_path / "clean"
+    assert cli("batch", str(src), "--out", str(clean), "--jobs", "2").returncode == 0
+    assert _docs(out) == _docs(clean)
