@@ -65,7 +65,21 @@ def typo_distance(printed: str | None, value: Decimal, dec: int) -> int:
     return d[len(a)][len(b)]
 
 
+def _grounded(r: Result, t: TermValue) -> bool:
+    """May a fix be proposed for `t` to satisfy `r`? Only when a value was extracted on the other
+    side of the check: a blank is no evidence (the other side may be printed where it was not
+    read), and "fixing" a printed number to what a blank says would zero it."""
+    return any(o is not t and o.value is not None and (o.coefficient > 0) != (t.coefficient > 0)
+               for o in r.terms)
+
+
 def diagnose(report: CheckReport) -> None:
+    for r in report.results:  # an unreadable value's fix is the checks' too: same rules
+        d = r.diagnosis
+        if d is not None and r.status == "fail" and r.delta is None:
+            t = next((t for t in r.terms if t.key == (d.table, d.row, d.column)), None)
+            if t is None or not _grounded(r, t):
+                r.diagnosis = None
     fails = [r for r in report.results if r.status == "fail" and r.delta is not None and r.linear]
     if not fails:
         return
@@ -92,6 +106,8 @@ def diagnose(report: CheckReport) -> None:
         fix = min(fixes)[1]  # the tightest check says most precisely what the value should be
         if any(abs(f - fix) > tol for _, f in fixes):
             continue  # the failures disagree on what this value should be
+        if not all(_grounded(r, t) for r, t in failing):
+            continue  # nothing extracted on the other side of a check: no evidence for a fix
         if all(_holds(r.op, r.delta + t.coefficient * (fix - t.value), r.envelope) for r, t in entries):
             t0 = failing[0][1]
             slack = min(env for env, _ in fixes)

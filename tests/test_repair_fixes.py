@@ -1,0 +1,87 @@
+"""Proposed fixes a reviewer can accept: accept works on the value the check read (a prose line
+that states one key twice), and no proposal satisfies a check whose other side was not
+extracted (it would zero a printed number, or fill a value from a blank)."""
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES, SEEDS
+from structurer.checks.diagnose import diagnose
+from structurer.checks.model import CheckReport, Result, TermValue
+from structurer.model import Span
+from structurer.repair.session import RepairSession
+
+from test_repair import SEED, session_for
+
+SPAN = Span(line_start=1, line_end=1, start=0, end=4)
+
+
+def twice_on_one_line(folder: Path) -> Path:
+    """Seed 000 whose line 514 states 基本收入 a second time, wrongly (349.8 for 341.8)."""
+    lines = (EXAMPLES / SEED).read_text(encoding="utf-8").split("\n")
+    said = "包括人员经费323万元和正常公用经费18.8万元。"
+    assert said in lines[513]
+    lines[513] = lines[513].replace(said, said + "其中基本收入349.8万元。")
+    path = folder / "twice.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def test_accept_works_on_the_first_finding_when_a_line_states_a_key_twice(tmp_path):
+    s = session_for(twice_on_one_line(tmp_path))
+    first = s.findings()[0].result
+    assert first.instance == "narrative.amount[narrative:key=expenditure.basic,line=514]"
+    assert first.diagnosis.current == Decimal("3498000.0")
+    e = s.accept_fix(first)  # the first fact of the line holds 341.8: the check read the second
+    assert (e.old, e.new, e.printed_old, e.printed_new) == (Decimal("3498000.0"), Decimal("3418000.00"),
+                                                          "349.8", "341.8")
+    assert e.target == ("narrative", "expenditure.basic", f"amount@514#{first.diagnosis.span.start}")
+    assert first.instance not in [f.instance for f in s.findings()]
+    printed = [f.printed for f in s.doc.narrative if f.key == "expenditure.basic" and f.span.line_start == 514]
+    assert printed == ["341.8", "341.8"]
+    # the log names that fact: a new session over the same log applies it there, without conflict
+    again = RepairSession(s.base, s.source, s.log.path, tmp_path / "again.json")
+    assert not again.conflicts and first.instance not in [f.instance for f in again.findings()]
+
+
+def _check(*terms: TermValue, delta: str) -> Result:
+    r = Result("t.sum", "total = parts", "t", "fail", severity="error", op="=", delta=Decimal(delta),
+               envelope=Decimal(0), terms=list(terms))
+    return r
+
+
+def test_no_fix_proposed_from_a_blank_other_side():
+    total = TermValue("t", "total", "amount", 1, Decimal("500.00"), "500.00", "元", SPAN)
+    alone = _check(total, delta="500.00")  # the parts are blank: nothing was read on that side
+    part = TermValue("t", "a", "amount", -1, Decimal("400.00"), "400.00", "元", SPAN)
+    read = _check(total, part, delta="100.00")
+    diagnose(CheckReport("x", [alone]))
+    diagnose(CheckReport("x", [read]))
+    assert alone.diagnosis is None  # 500.00 → 0.00 would satisfy it: never proposed
+    assert read.diagnosis is not None  # with a part read, a fix is still proposed
+
+
+def test_no_fill_of_an_unreadable_value_from_a_blank_side():
+    unreadable = TermValue("t", "total", "amount", 1, None, "5OO", "元", SPAN)
+    r = Result("t.sum", "total = parts", "t", "fail", severity="error", op="=", terms=[unreadable])
+    from structurer.checks.model import Diagnosis
+
+    r.diagnosis = Diagnosis("t", "total", "amount", None, Decimal(0), 1, SPAN)
+    diagnose(CheckReport("x", [r]))
+    assert r.diagnosis is None
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_no_proposal_on_a_seed_zeroes_a_printed_value_or_fills_a_blank(name, tmp_path):
+    s = session_for(EXAMPLES / name)
+    for r in s.report.findings():
+        d = r.diagnosis
+        if d is None:
+            continue
+        v = s.value((d.table, d.row, d.column), d.span)
+        assert v is not None, r.instance  # a proposal names a value that is there
+        sides = {t.coefficient > 0 for t in r.terms if t.value is not None}
+        assert len(sides) == 2, r.instance  # something was read on both sides
