@@ -31,16 +31,33 @@ class Value:
 
 
 def fact_column(f: NarrativeFact) -> str:
+    """The column the checks name a narrative fact by: `kind@line`."""
     return f"{f.kind}@{f.span.line_start}"
 
 
-def find_value(doc: Document, target: Target) -> Value | None:
+def fact_target(doc: Document, f: NarrativeFact) -> Target:
+    """The target of a narrative fact in the log: `kind@line`, or `kind@line#start` (its
+    character offset) when an earlier fact of the same key and kind is printed on that line."""
+    col = fact_column(f)
+    first = next(g for g in doc.narrative if g.key == f.key and fact_column(g) == col)
+    return (NARRATIVE, f.key, col if first is f else f"{col}#{f.span.start}")
+
+
+def find_value(doc: Document, target: Target, span: Span | None = None) -> Value | None:
+    """The value a target names. A prose line may state one key twice (`kind@line` names the
+    first): `span`, where the check read the value, or a `#start` in the column picks the one."""
     table, row, column = target
     if table == NARRATIVE:
-        for f in doc.narrative:
-            if f.key == row and fact_column(f) == column:
-                return Value(target, f.value, f.printed, f.unit, f.span, f)
-        return None
+        col, _, start = column.partition("#")
+        same = [f for f in doc.narrative if f.key == row and fact_column(f) == col]
+        if start:
+            same = [f for f in same if str(f.span.start) == start]
+        elif span is not None:
+            same = [f for f in same if f.span == span] or same
+        if not same:
+            return None
+        f = same[0]
+        return Value(fact_target(doc, f), f.value, f.printed, f.unit, f.span, f)
     t = doc.table(table)
     r = t.row(row) if t is not None else None
     c = r.cell(column) if r is not None else None

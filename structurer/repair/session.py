@@ -9,7 +9,7 @@ from pathlib import Path
 from ..checks.run import evaluate
 from ..checks.model import CheckReport, Result
 from ..ingest import SourceText
-from ..model import Document
+from ..model import Document, Span
 from ..output import document_json, write_atomic
 from .apply import Conflict, Target, Value, apply_entries, find_value, printed_for, same_value
 from .log import CorrectionLog, Entry, active
@@ -83,8 +83,10 @@ class RepairSession:
     def finding(self, instance: str) -> Result | None:
         return next((r for r in self.report.findings() if r.instance == instance), None)
 
-    def value(self, target: Target) -> Value | None:
-        return find_value(self.doc, target)
+    def value(self, target: Target, span: Span | None = None) -> Value | None:
+        """The value at `target` (`span`: where a check read it, when a prose line states a key
+        twice)."""
+        return find_value(self.doc, target, span)
 
     def results_with(self, target: Target) -> list[Result]:
         """Every evaluated check the value takes part in (failing first)."""
@@ -99,8 +101,8 @@ class RepairSession:
         self.recompute()
         return entry
 
-    def _value(self, target: Target) -> Value:
-        v = self.value(target)
+    def _value(self, target: Target, span: Span | None = None) -> Value:
+        v = self.value(target, span)
         if v is None:
             raise ActionError(f"no value at {'/'.join(target)}")
         return v
@@ -109,12 +111,11 @@ class RepairSession:
         d = result.diagnosis
         if d is None:
             raise ActionError("this finding has no suggested fix (no single value explains it): edit a value")
-        target = (d.table, d.row, d.column)
-        v = self._value(target)
+        v = self._value((d.table, d.row, d.column), d.span)
         if not same_value(v.value, d.current):
             raise ActionError(f"{v.label} changed since the checks ran")
         why = reason or (f"suggested fix: satisfies {d.explains} failing check(s)")
-        return self._record(Entry("accept_fix", *target, old=v.value, new=d.fix, unit=v.unit,
+        return self._record(Entry("accept_fix", *v.target, old=v.value, new=d.fix, unit=v.unit,
                                   printed_old=v.printed, printed_new=printed_for(v, d.fix),
                                   finding=result.instance, title=result.title, reason=why))
 
@@ -122,24 +123,25 @@ class RepairSession:
         v = self._value(target)
         if same_value(v.value, new):
             raise ActionError(f"{v.label} already is {new}")
-        return self._record(Entry("edit", *target, old=v.value, new=new, unit=v.unit,
+        return self._record(Entry("edit", *v.target, old=v.value, new=new, unit=v.unit,
                                   printed_old=v.printed, printed_new=printed_for(v, new),
                                   finding=result.instance if result else None,
                                   title=result.title if result else None, reason=reason))
 
     def mark_document_error(self, result: Result, reason: str = "", target: Target | None = None) -> Entry:
         """The document itself is wrong here: keep the value as printed, record why."""
+        span = None
         if target is None:
             d = result.diagnosis
             if d is not None:
-                target = (d.table, d.row, d.column)
+                target, span = (d.table, d.row, d.column), d.span
             else:
                 first = next((t for t in result.terms if t.span is not None), None)
                 if first is None:
                     raise ActionError("this finding names no value")
-                target = first.key
-        v = self._value(target)
-        return self._record(Entry("document_error", *target, old=v.value, new=v.value, unit=v.unit,
+                target, span = first.key, first.span
+        v = self._value(target, span)
+        return self._record(Entry("document_error", *v.target, old=v.value, new=v.value, unit=v.unit,
                                   printed_old=v.printed, printed_new=v.printed, finding=result.instance,
                                   title=result.title, reason=reason or "the document prints it so"))
 

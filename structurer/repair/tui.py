@@ -147,9 +147,14 @@ class RepairApp(App):
             return None, None
         d = f.result.diagnosis
         if d is not None:
-            return (d.table, d.row, d.column), f.result
-        term = next((t for t in f.result.terms if t.span is not None), None)
-        return (term.key if term else None), f.result
+            target, span = (d.table, d.row, d.column), d.span
+        else:
+            term = next((t for t in f.result.terms if t.span is not None), None)
+            if term is None:
+                return None, f.result
+            target, span = term.key, term.span
+        v = self.session.value(target, span)  # the fact the check read, if a line states a key twice
+        return (v.target if v is not None else target), f.result
 
     # ---------------------------------------------------------------- refresh
     def refresh_findings(self, keep: str | None = None) -> None:
