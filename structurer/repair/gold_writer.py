@@ -8,7 +8,6 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-import yaml
 
 from ..gold import GoldError, load_gold
 from ..ingest import SourceText

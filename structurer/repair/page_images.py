@@ -1,0 +1,96 @@
+"""PDF pages as images, rendered by PDFium: whole pages for the HTML report (downscaled,
+16 grey levels, PNG: a text page stays a few dozen KB) and crops around a value for the
+review TUI.
+
+Boxes in the document model are in points on the page as displayed (top-down, the page's
+rotation applied, see structurer.ingest.pdf); PDFium renders the page as displayed too, so a
+box maps to pixels by the render scale alone.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pypdfium2 as pdfium
+from PIL import Image
+
+from ..ingest import IngestError
+
+LONG_SIDE = 1600  # pixels on the long side of a page image in the report
+GREYS = 16  # grey levels kept: text and rules stay crisp, the file small
+
+
+@dataclass(frozen=True)
+class PageImage:
+    number: int  # 1-based
+    width: float  # points, as displayed
+    height: float
+    png: bytes
+
+    def data_uri(self) -> str:
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _open(path: str | Path) -> pdfium.PdfDocument:
+    try:
+        return pdfium.PdfDocument(str(path))
+    except (pdfium.PdfiumError, OSError) as e:
+        raise IngestError(f"{Path(path).name}: cannot render its pages ({e})") from e
+
+
+def _png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.convert("L").quantize(GREYS).save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def render_pages(path: str | Path, numbers: Iterable[int], long_side: int = LONG_SIDE
+                 ) -> tuple[list[PageImage], int]:
+    """The pages `numbers` (1-based; ones the file does not have are left out), in order, and
+    the number of pages the file has."""
+    pdf = _open(path)
+    try:
+        out = []
+        for n in sorted(set(numbers)):
+            if not 1 <= n <= len(pdf):
+                continue
+            page = pdf[n - 1]
+            try:
+                w, h = page.get_size()
+                scale = long_side / max(w, h, 1.0)
+                im = page.render(scale=scale, grayscale=True).to_pil()
+                out.append(PageImage(n, w, h, _png(im)))
+            finally:
+                page.close()
+        return out, len(pdf)
+    finally:
+        pdf.close()
+
+
+def render_crop(path: str | Path, page: int, box: tuple[float, float, float, float],
+                margin: tuple[float, float] = (120.0, 14.0), scale: float = 2.0
+                ) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """The part of page `page` around `box` (x0, top, x1, bottom in points), `margin` points
+    left/right and above/below, as an RGB image; and the box's place in it, in pixels."""
+    pdf = _open(path)
+    try:
+        if not 1 <= page <= len(pdf):
+            raise IngestError(f"{Path(path).name} has no page {page}")
+        p = pdf[page - 1]
+        try:
+            w, h = p.get_size()
+            x0, top, x1, bottom = box
+            cx0, ct = max(0.0, x0 - margin[0]), max(0.0, top - margin[1])
+            cx1, cb = min(w, x1 + margin[0]), min(h, bottom + margin[1])
+            # crop = (left, bottom, right, top) margins in points, as PDFium takes them
+            im = p.render(scale=scale, crop=(cx0, h - cb, w - cx1, ct)).to_pil().convert("RGB")
+        finally:
+            p.close()
+    finally:
+        pdf.close()
+    at = (round((x0 - cx0) * scale), round((top - ct) * scale), round((x1 - cx0) * scale),
+          round((bottom - ct) * scale))
+    return im, at
