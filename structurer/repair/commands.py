@@ -112,19 +112,27 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def report(
-        file: Path = typer.Argument(..., help="a document JSON, or a source file (extracted first)"),
+        file: Path = typer.Argument(..., help="a document JSON or a source file (extracted first); or a batch "
+                                    "output folder (OUT_DIR of `structurer batch`) for the overview"),
         html_out: Optional[Path] = typer.Option(None, "--html", help="write a self-contained HTML page here"),
         source: Optional[Path] = typer.Option(None, "--source", help="the source file of a document JSON, if not beside it"),
+        reports: bool = typer.Option(True, "--reports/--no-reports", help="batch folder: also write each finished "
+                                     "document's report beside the overview (<name>_reports/), linked from its row"),
     ) -> None:
-        """One self-contained HTML page: the source with every value highlighted and linked to its
-        cell, the tables, and the findings linked to their spans."""
+        """One self-contained HTML page. For a document: a PDF's pages with every value boxed where it
+        was printed (other sources: the text with every value highlighted), the tables and the
+        findings, all linked. For a batch output folder: the overview of the run, one row per document."""
         from ..checks.run import evaluate
+        from ..ingest import IngestError
         from ..output import write_atomic
-        from .html_report import render_html
+        from .html_report import report_html
         from .sources import InputError, open_input
 
         if html_out is None:
             _fail("say where the page goes: --html OUT.html")
+        if file.is_dir():
+            _overview(file, html_out, reports)
+            return
         try:
             opened = open_input(file, source)
         except InputError as e:
@@ -132,10 +140,46 @@ def register(app: typer.Typer) -> None:
         if opened.source is None:
             _fail(f"{file.name}: {opened.source_note or 'source text not found'}")
         report_ = evaluate(opened.doc)
-        page = render_html(opened.doc, report_, opened.source)
+        try:
+            page = report_html(opened.doc, report_, opened.source)
+        except IngestError as e:
+            _fail(str(e))
         try:
             write_atomic(html_out, page)
         except OSError as e:
             _fail(f"cannot write {html_out}: {e.strerror or e}")
         n = sum(len(r.cells) for t in opened.doc.tables for r in t.rows)
-        _info(f"{file.name} → {html_out} ({n} cells, {len(report_.findings())} findings)")
+        size = len(page.encode("utf-8"))
+        _info(f"{file.name} → {html_out} ({n} cells, {len(report_.findings())} findings, {size / 1e6:.1f} MB)")
+
+
+def _overview(out_dir: Path, html_out: Path, reports: bool) -> None:
+    from ..console import err
+    from ..output import write_atomic
+    from .overview import OverviewError, read_rows, write_reports
+    from .overview_page import overview_html
+
+    try:
+        rows, input_dir = read_rows(out_dir)
+    except OverviewError as e:
+        _fail(str(e))
+    written = 0
+    if reports:
+        folder = html_out.parent / f"{html_out.stem}_reports"
+
+        def progress(k: int, n: int, row) -> None:
+            if err.is_terminal:  # a long run shows where it is; a log gets the summary only
+                err.print(f"report {k}/{n}: {row.path}"[:100].ljust(100), markup=False, highlight=False, end="\r")
+
+        try:
+            written = write_reports(rows, out_dir, input_dir, folder, html_out.parent, progress)
+        except OSError as e:
+            _fail(f"cannot write the reports: {e.strerror or e}")
+    try:
+        write_atomic(html_out, overview_html(rows, str(out_dir), str(input_dir) if input_dir else None))
+    except OSError as e:
+        _fail(f"cannot write {html_out}: {e.strerror or e}")
+    done = sum(1 for r in rows if r.accepted)
+    linked = sum(1 for r in rows if r.report)
+    _info(f"{out_dir} → {html_out} ({len(rows)} documents, {done} accepted, {len(rows) - done} not; "
+          f"{linked} linked to their report{f', {written} written' if reports else ''})")
