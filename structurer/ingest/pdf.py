@@ -46,7 +46,11 @@ def read_pdf_pages(data: bytes, name: str) -> list[PdfPage]:
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+        # pypdfium2 < 4.31 does not attach the code to the exception; PDFium still holds it
+        code = getattr(exc, "err_code", None)
+        if code is None:
+            code = pdfium_c.FPDF_GetLastError()
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
             raise IngestError(f"{name} is encrypted (password required); decrypt it first") from exc
         raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(exc)}") from exc
     try:
