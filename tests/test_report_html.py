@@ -2,13 +2,17 @@
 resolve, nothing is loaded from outside, and the page renders in headless Chromium."""
 from __future__ import annotations
 
+import base64
+import io
 import os
+import re
 import shutil
 import subprocess
 from collections import Counter, defaultdict
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from typer.testing import CliRunner
 
@@ -16,8 +20,9 @@ from conftest import EXAMPLES, SEEDS, extracted
 from structurer.checks.run import evaluate
 from structurer.cli import app
 from structurer.ingest import read_source
-from structurer.repair.html_report import render_html
+from structurer.repair.html_report import render_html, report_html
 
+from seed_pdf import mutated_pdf
 from test_repair import CELL, mutated_seed, session_for
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,6 +41,8 @@ class Page(HTMLParser):
         self.cells_shown: dict[str, list[str]] = defaultdict(list)
         self.source: list[str] = []
         self.external: list[str] = []
+        self.images: list[str] = []
+        self.boxes: list[dict] = []
         self._mark: list[str] | None = None
         self._td: str | None = None
         self._in_source = False
@@ -48,11 +55,16 @@ class Page(HTMLParser):
             self.ids[a["id"]] += 1
         if tag == "a" and "href" in a:
             self.links.append(a["href"])
+        inline = tag == "img" and a.get("src", "").startswith("data:image/") and set(a) <= {"src", "alt"}
+        if inline:
+            self.images.append(a["src"])  # embedded in the page: nothing is fetched
         for k in ("src", "srcset", "data", "poster", "action"):
-            if k in a:
+            if k in a and not inline:
                 self.external.append(f"{tag} {k}={a[k]}")
-        if tag in ("link", "iframe", "object", "embed", "img", "base"):
+        if tag in ("link", "iframe", "object", "embed", "img", "base") and not inline:
             self.external.append(tag)
+        if tag == "mark" and "box" in a.get("class", "").split():
+            self.boxes.append(a)
         if "href" in a and not a["href"].startswith("#"):
             self.external.append(f"href={a['href']}")
         if "url(" in a.get("style", ""):
@@ -219,3 +231,108 @@ def test_report_renders_in_headless_chromium(name, tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     marked = {i for i in Page(html).marks}
     assert f'data-ready="{len(marked)}"' in r.stdout
+
+
+# ------------------------------------------------------------------------------ PDF: the page view
+
+BOX_RE = re.compile(r'<mark class="([^"]*\bbox\b[^"]*)" data-c="([^"]*)" style="left:([\d.]+)%;top:([\d.]+)%;'
+                    r'width:([\d.]+)%;height:([\d.]+)%"')
+
+
+def pdf_page(tmp_path):
+    s = session_for(mutated_pdf(tmp_path))
+    report = evaluate(s.doc)
+    return s, report, report_html(s.doc, report, s.source)
+
+
+def test_pdf_report_shows_the_pages_with_every_value_boxed_where_printed(tmp_path):
+    s, report, html = pdf_page(tmp_path)
+    doc = s.doc
+    page = Page(html)
+    assert not page.external and '<pre id="source">' not in html  # the pages, not the derived text
+    sizes = {}
+    pdf = pdfium.PdfDocument(str(tmp_path / "m000.pdf"))
+    for i in range(len(pdf)):
+        sizes[i + 1] = pdf[i].get_size()
+    # the pages shown are the pages holding values, each embedded once, downscaled
+    cells = [c for t in doc.tables for r in t.rows for c in r.cells]
+    located = [c.where for c in cells] + [f.where for f in doc.narrative]
+    assert all(w is not None for w in located)
+    shown = [int(n) for n in re.findall(r'<section class="page" id="P(\d+)"', html)]
+    assert set(shown) >= {w.page for w in located} and len(page.images) == len(shown)
+    assert len(shown) < len(sizes)  # pages with nothing on them are left out
+    from PIL import Image
+
+    for uri in page.images:
+        with Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1]))) as im:
+            assert max(im.size) == 1600 and im.mode in ("P", "L")
+    # every value has its box on its page, where it was printed
+    boxes: dict[str, tuple[int, tuple[float, ...], set[str]]] = {}
+    for number, chunk in zip(shown, html.split('<section class="page" id="P')[1:]):
+        for cls, ids, *pct in BOX_RE.findall(chunk):
+            for i in ids.split():
+                assert i not in boxes, i  # one box per value
+                boxes[i] = (number, tuple(float(x) for x in pct), set(cls.split()))
+    for k, c in enumerate(cells, 1):
+        number, (left, top, width, _), _ = boxes[f"c{k}"]
+        w, h = sizes[c.where.page]
+        assert number == c.where.page
+        assert abs(left - (c.where.box[0] - 1) / w * 100) < 0.01 and abs(top - (c.where.box[1] - 1) / h * 100) < 0.01
+        assert abs(width - (c.where.box[2] - c.where.box[0] + 2) / w * 100) < 0.01
+    for k, f in enumerate(doc.narrative, 1):
+        assert boxes[f"n{k}"][0] == f.where.page
+    # a finding selects the boxes of its values; its likely-wrong value is boxed as such
+    finding = next(r for r in report.findings() if r.diagnosis is not None)
+    d = finding.diagnosis
+    k = next(i for i, (t, r, c) in enumerate(((t, r, c) for t in doc.tables for r in t.rows for c in r.cells), 1)
+             if (t.id, r.id, c.column) == (d.table, d.row, d.column) and not r.suspect)
+    assert "diag" in boxes[f"c{k}"][2]
+    div = re.search(r'<div class="finding [^"]*" id="F\d+" data-terms="([^"]*)" data-diag="c%d">' % k, html)
+    assert div and f"c{k}" in div.group(1).split()
+    assert all("fail" in boxes[i][2] or "diag" in boxes[i][2] for i in div.group(1).split())
+    # links to lines go to pages that are shown; every link resolves
+    assert all(link[1:] in page.ids for link in page.links if link.startswith("#")), \
+        [link for link in page.links if link[1:] not in page.ids][:5]
+    assert "line " not in html.split('id="pane-tables"')[1].split('id="pane-narrative"')[0]
+
+
+def test_report_command_on_a_pdf(tmp_path):
+    src = mutated_pdf(tmp_path)
+    out = tmp_path / "page.html"
+    r = CliRunner().invoke(app, ["report", str(src), "--html", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "MB)" in r.output and 'class="paged"' in out.read_text(encoding="utf-8")
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 truncated")
+    r = CliRunner().invoke(app, ["report", str(bad), "--html", str(out)])
+    assert r.exit_code == 2 and "Traceback" not in r.output and len(r.output.strip().splitlines()) == 1, r.output
+
+
+BOX_PLAIN = (224, 168, 0)  # mark.v.box outline (html_assets)
+BOX_LIKELY_WRONG = (217, 48, 37)  # mark.v.box.diag outline
+PAGES_BACKGROUND = (82, 90, 102)
+
+
+@pytest.mark.slow
+def test_pdf_report_renders_in_headless_chromium(tmp_path):
+    browser = chromium()
+    _, _, html = pdf_page(tmp_path)
+    page = tmp_path / "report.html"
+    page.write_text(html, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    size = (1400, 900)
+    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
+                     page.as_uri())
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(shot) as im:
+        left = im.convert("RGB").crop((0, 70, int(size[0] * 0.58), size[1]))
+        seen = Counter({c: n for n, c in left.getcolors(maxcolors=1 << 24)})
+    assert seen[PAGES_BACKGROUND] > 5000 and seen[(255, 255, 255)] > 100_000  # the page sheets
+    greys = [c for c, n in seen.items() if c[0] == c[1] == c[2] and 0 < c[0] < 250 and n > 20]
+    assert len(greys) >= 6  # the page image: its grey levels of printed text and rules
+    assert seen[BOX_PLAIN] > 300, "no value boxed on screen"
+    assert seen[BOX_LIKELY_WRONG] > 40, "the likely-wrong value was not scrolled into view"
+    r = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    assert r.returncode == 0 and 'data-ready="' in r.stdout, r.stderr[-2000:]
