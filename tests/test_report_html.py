@@ -336,3 +336,31 @@ def test_pdf_report_renders_in_headless_chromium(tmp_path):
     assert seen[BOX_LIKELY_WRONG] > 40, "the likely-wrong value was not scrolled into view"
     r = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
     assert r.returncode == 0 and 'data-ready="' in r.stdout, r.stderr[-2000:]
+
+
+CORPUS = Path(os.environ.get("STRUCTURER_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared"
+              / "corpus")
+
+
+def forty_page_pdf() -> Path | None:
+    """A real disclosure of about 40 pages from the shared corpus (None when it is absent)."""
+    for pdf in sorted((CORPUS / "pdf").glob("*/*.pdf")) if (CORPUS / "pdf").is_dir() else []:
+        doc = pdfium.PdfDocument(str(pdf))
+        n = len(doc)
+        doc.close()
+        if 38 <= n <= 45:
+            return pdf
+    return None
+
+
+@pytest.mark.slow
+def test_a_forty_page_pdf_report_stays_under_5_mb(tmp_path):
+    pdf = forty_page_pdf()
+    if pdf is None:
+        pytest.skip("no ~40-page PDF in the shared corpus")
+    out = tmp_path / "report.html"
+    r = CliRunner().invoke(app, ["report", str(pdf), "--html", str(out)])
+    assert r.exit_code == 0, r.output
+    html = out.read_text(encoding="utf-8")
+    assert 'class="paged"' in html and html.count('<section class="page"') >= 10
+    assert out.stat().st_size < 5_000_000, out.stat().st_size
