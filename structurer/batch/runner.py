@@ -20,6 +20,7 @@ Design, for unattended runs over tens of thousands of files:
 """
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import signal
@@ -135,6 +136,26 @@ class PromptVersions:
             except Exception:  # no LLM configuration: the packaged prompts
                 self._folder = None
         return self._folder
+
+
+LOOKAHEAD = 256  # inputs looked ahead to start the largest first
+
+
+def largest_first(items: Iterator[tuple[Input, dict]], window: int) -> Iterator[tuple[str, dict]]:
+    """(rel, task) with, among the next `window` inputs, the largest file first: big documents
+    (a 300-page PDF) start early instead of running alone at the end while the other workers
+    idle. Memory stays bounded by the window."""
+    heap: list[tuple[int, int, str, dict]] = []
+    n = 0
+    for inp, task in items:
+        heapq.heappush(heap, (-inp.size, n, inp.rel, task))
+        n += 1
+        if len(heap) >= window:
+            _, _, rel, task = heapq.heappop(heap)
+            yield rel, task
+    while heap:
+        _, _, rel, task = heapq.heappop(heap)
+        yield rel, task
 
 
 def output_path(out_dir: Path, rel: str) -> Path:
@@ -262,12 +283,15 @@ def _run(opts: BatchOptions, in_dir: Path, out_dir: Path, jobs: int, manifest: M
     if hasattr(signal, "SIGTERM") and _main_thread():
         old_term = signal.signal(signal.SIGTERM, on_term)
 
-    def tasks():
+    def todo():
         for kind, inp, task in plan:
             if kind == "skip":
                 reporter.update("skipped")
                 continue
-            yield inp.rel, task
+            yield inp, task
+
+    def tasks():
+        yield from largest_first(todo(), LOOKAHEAD)
 
     def on_start(rel, task):
         manifest.mark_running(rel, run_id, opts.backend, attempt=task["known_sha256"] is None)

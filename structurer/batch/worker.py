@@ -22,7 +22,7 @@ from ..ingest import one_line
 
 # Modules a document needs that the package imports lazily (decoders, the PDF reader, the
 # grid, the checks): imported once per worker before its first document, not during it.
-WARM_MODULES = ("structurer.cli", "structurer.pipeline", "structurer.rules", "structurer.checks.engine",
+WARM_MODULES = ("structurer.pipeline", "structurer.rules", "structurer.checks.engine",
                 "structurer.checks.run", "structurer.output", "structurer.ingest.text",
                 "structurer.ingest.pdf", "structurer.ingest.docx", "structurer.grid.textgrid",
                 "structurer.grid.render", "structurer.rules.narrative", "structurer.rules.performance",
