@@ -1,21 +1,24 @@
 """The `structurer` command line."""
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from . import __version__
-from .console import err, fail, out
+from .console import HELP_MARKUP, err, fail, out
 from .errors import InputRefused, NotADisclosure
 from .pipeline import load_or_extract
 from .ingest import IngestError
 from .output import cells_csv, cells_jsonl, document_json, iter_cells, write_atomic
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=HELP_MARKUP,
                   help="Structure Chinese budget and final-accounts disclosures (PDF, DOCX, text).")
 
 
@@ -261,8 +264,27 @@ def schemas(folder: Path = typer.Option(Path("schemas"), "--out", help="where to
         err.print(f"wrote {p}")
 
 
-def main() -> None:  # pragma: no cover - console entry
-    app()
+# Exit codes (README): 0 done / clean, 1 findings or some documents failed, 2 input refused or
+# bad usage, 3 an unexpected error of this program (never the code of findings), 130 interrupted.
+INTERNAL_ERROR = 3
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The console entry: the app, with an unexpected exception reported in one line."""
+    try:
+        app(args=argv, prog_name="structurer")
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as e:  # a bug, not the input's fault: say so, and keep it apart from findings
+        if os.environ.get("STRUCTURER_DEBUG"):
+            raise
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        text = str(e).splitlines()[0] if str(e) else ""
+        err.print(f"[red]internal error[/red]: {escape(f'{type(e).__name__}: {text}')} (at "
+                  f"{escape(Path(where.filename).name)}:{where.lineno}; STRUCTURER_DEBUG=1 shows the traceback)",
+                  soft_wrap=True)
+        sys.exit(INTERNAL_ERROR)
 
 
 # Feature packages add their own commands (each keeps its CLI next to its code).

@@ -4,6 +4,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
+from ..console import out
 from ..ingest import SourceText
 from .model import CheckReport, Result
 
@@ -53,9 +54,12 @@ def _finding(console: Console, r: Result, source: SourceText | None) -> None:
 
 def print_report(report: CheckReport, source: SourceText | None = None, console: Console | None = None,
                  show_notes: bool = True) -> None:
-    console = console or Console()
+    console = console or out
     counts = report.counts()
-    console.rule(f"[bold]{escape(report.doc)}")
+    if console.is_terminal:
+        console.rule(f"[bold]{escape(report.doc)}")
+    else:  # a rule in a file would be as wide as the unlimited page
+        console.print(f"== {escape(report.doc)} ==")
     console.print("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     fails = report.findings()
     for sev in ("error", "warning"):

@@ -17,11 +17,11 @@ from typing import Optional
 import typer
 from rich.console import Console
 
+from ..console import HELP_MARKUP, err, out
 from ..gold import GoldError
 
-err = Console(stderr=True, highlight=False)
 
-eval_app = typer.Typer(add_completion=False, invoke_without_command=True, no_args_is_help=False,
+eval_app = typer.Typer(add_completion=False, invoke_without_command=True, rich_markup_mode=HELP_MARKUP, no_args_is_help=False,
                        help="Score backends and models against the gold files, side by side.")
 
 
@@ -31,7 +31,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _stdout() -> Console:
-    return Console(highlight=False, width=max(Console().width, 160) if not sys.stdout.isatty() else None)
+    return out.console
 
 
 @eval_app.callback()

@@ -7,25 +7,28 @@ Extraction itself is `structurer extract --backend llm|hybrid [--model NAME]`.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from ..console import HELP_MARKUP, err
+
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the app."""
-    llm = typer.Typer(no_args_is_help=True, help="LLM backend: configured models and prompts.")
+    llm = typer.Typer(no_args_is_help=True, rich_markup_mode=HELP_MARKUP,
+                      help="LLM backend: configured models and prompts.")
 
     @llm.command("models")
-    def models(config: Optional[Path] = typer.Option(None, "--config", help="structurer.toml to read")) -> None:
+    def models(config: Optional[Path] = typer.Option(None, "--config", help="structurer.toml to read"),
+               as_json: bool = typer.Option(False, "--json", help="one JSON object per model")) -> None:
         """List the models a structurer.toml configures (endpoint, mode, prices; keys never)."""
-        from rich.console import Console
         from rich.markup import escape
 
         from .config import ConfigError, configured_models, describe, find_config, read_config
 
-        err = Console(stderr=True, highlight=False)
         try:
             path = find_config(config)
             found = configured_models(read_config(path), str(path) if path else "structurer.toml")
@@ -37,20 +40,24 @@ def register(app: typer.Typer) -> None:
                              "(OPENAI_BASE_URL, OPENAI_API_KEY, --model) is used"), soft_wrap=True)
             return
         cols = ("name", "model", "endpoint", "mode", "api_key_env", "prices")
-        typer.echo("\t".join(cols))
-        for mc in found.values():
-            d = describe(mc)
+        rows = [describe(mc) for mc in found.values()]
+        if as_json:
+            typer.echo(json.dumps([{c: d[c] for c in cols} for d in rows], ensure_ascii=False))
+            return
+        typer.echo("\t".join(cols))  # tab-separated: whole lines to a pipe, aligned enough on a terminal
+        for d in rows:
             typer.echo("\t".join(d[c] for c in cols))
 
     @llm.command("prompts")
-    def prompts() -> None:
+    def prompts(as_json: bool = typer.Option(False, "--json", help="machine-readable output")) -> None:
         """Show each prompt's version and content hash."""
-        from rich.console import Console
-
         from .prompts import load_prompt
 
-        for name in ("table", "narrative", "performance"):
-            p = load_prompt(name)
-            Console().print(f"{name}\t{p.tag}")
+        tags = {name: load_prompt(name).tag for name in ("table", "narrative", "performance")}
+        if as_json:
+            typer.echo(json.dumps(tags, ensure_ascii=False))
+            return
+        for name, tag in tags.items():
+            typer.echo(f"{name}\t{tag}")
 
     app.add_typer(llm, name="llm")
