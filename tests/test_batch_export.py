@@ -228,3 +228,31 @@ def test_describe_works_on_every_exported_table(exported):
     for name, columns in SCHEMA.items():
         described = [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
         assert described == [c[0] for c in columns], name
+
+
+def test_partitioned_parquet_holds_every_table_by_year_readable_in_place(exported, tmp_path):
+    from structurer.batch.export import ORDER
+
+    folder = tmp_path / "pq"
+    result = runner.invoke(app, ["export", str(exported["out"]), "--parquet", str(folder), "--partition-by", "year"])
+    assert result.exit_code == 0, result.output
+    con = _con(exported["db"])
+    years = {y for (y,) in con.execute("SELECT DISTINCT year FROM documents").fetchall()}
+    for table, columns in SCHEMA.items():
+        names = ", ".join(f'"{c[0]}"' for c in columns)
+        keys = ", ".join(ORDER[table])
+        want = con.execute(f'SELECT {names} FROM "{table}" ORDER BY {keys}').fetchall()
+        source = f"read_parquet('{folder / table}/**/*.parquet', hive_partitioning=true, hive_types={{'year': INTEGER}})"
+        got = duckdb.sql(f"SELECT {names} FROM {source} ORDER BY {keys}").fetchall() if want else []
+        assert got == want, table
+        if table != "documents" and want:  # each row sits in its document's year
+            wrong = duckdb.sql(f"SELECT count(*) FROM {source} t JOIN (SELECT doc, year AS y FROM "
+                               f"read_parquet('{folder}/documents/**/*.parquet', hive_partitioning=true)) d "
+                               f"USING (doc) WHERE t.year IS DISTINCT FROM d.y").fetchall()[0][0]
+            assert wrong == 0, table
+    dirs = {p.name for p in (folder / "cells").iterdir()}
+    assert len(dirs) > 1 and dirs <= {f"year={'NULL' if y is None else y}" for y in years}
+    again = runner.invoke(app, ["export", str(exported["out"]), "--parquet", str(folder), "--partition-by", "year"])
+    assert again.exit_code == 0 and sorted(p.name for p in folder.iterdir()) == sorted(SCHEMA)  # replaced, no leftovers
+    bad = runner.invoke(app, ["export", str(exported["out"]), "--parquet", str(folder), "--partition-by", "agency"])
+    assert bad.exit_code == 2 and "cannot partition by agency (choose from year, kind)" in bad.output

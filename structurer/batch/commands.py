@@ -116,6 +116,9 @@ def export(
     duckdb_file: Optional[Path] = typer.Option(None, "--duckdb", help="write a DuckDB database"),
     parquet_dir: Optional[Path] = typer.Option(None, "--parquet", help="write one Parquet file per table"),
     csv_dir: Optional[Path] = typer.Option(None, "--csv", help="write one CSV file per table"),
+    partition_by: Optional[list[str]] = typer.Option(
+        None, "--partition-by", help="--parquet as one Hive-partitioned dataset per table, by year and/or "
+        "kind (repeatable): DIR/<table>/year=2024/…parquet"),
 ) -> None:
     """Export a batch's finished documents as tables: documents, doc_tables, cells, findings,
     finding_terms, narrative_facts, performance_targets, performance_indicators.
@@ -133,7 +136,7 @@ def export(
         raise typer.Exit(2)
     console = Console(stderr=True, highlight=False)
     try:
-        summary = export_batch(out_dir, duckdb_file, parquet_dir, csv_dir)
+        summary = export_batch(out_dir, duckdb_file, parquet_dir, csv_dir, tuple(partition_by or ()))
     except ExportError as exc:
         fail(out_dir, str(exc))
         raise typer.Exit(2)

@@ -22,6 +22,9 @@ from .export_schema import ORDER, SCALE, SCHEMA, ExportError, ddl, schema_markdo
 from .export_stage import NULL, _fits, stage_batch  # noqa: F401
 from .manifest import FILENAME
 
+__all__ = ["ORDER", "PARTITION_COLUMNS", "SCHEMA", "ExportError", "ExportSummary", "build_duckdb", "export_batch",
+           "schema_markdown", "_fits"]
+
 
 @dataclass
 class ExportSummary:
@@ -94,10 +97,57 @@ def _copy_out(db: Path, folder: Path, fmt: str) -> list[Path]:
     return written
 
 
+PARTITION_COLUMNS = ("year", "kind")  # documents columns a Parquet dataset can be partitioned by
+
+
+def _copy_partitioned(db: Path, folder: Path, by: tuple[str, ...]) -> list[Path]:
+    """One Hive-partitioned Parquet dataset per table: FOLDER/<table>/<col>=<value>/…parquet.
+    Every table is partitioned by the same documents columns (joined in by `doc`), so DuckDB,
+    Spark or Polars read any table with its partition columns and prune by them. A table's
+    folder is replaced whole: written beside it, then swapped in by two renames."""
+    import duckdb
+
+    folder.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db), read_only=True)
+    _limit_memory(con, db.parent)
+    written = []
+    cols = ", ".join(sql_name(c) for c in by)
+    try:
+        for table in SCHEMA:
+            final = folder / table
+            tmp = folder / f".{table}.{os.getpid()}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            if table == "documents":
+                select = "SELECT * FROM documents"
+            else:
+                select = (f"SELECT t.*, {', '.join(f'd.{sql_name(c)}' for c in by)} FROM {sql_name(table)} t "
+                          f"JOIN documents d USING (doc)")
+            con.execute(f"COPY ({select}) TO {_sql_str(str(tmp))} (FORMAT parquet, COMPRESSION zstd, "
+                        f"PARTITION_BY ({cols}))")
+            tmp.mkdir(exist_ok=True)  # an empty table still gets its (empty) folder
+            old = folder / f".{table}.{os.getpid()}.old"
+            if final.exists():
+                os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+            written.append(final)
+    finally:
+        con.close()
+    return written
+
+
 def export_batch(out_dir: str | os.PathLike[str], duckdb_file: str | os.PathLike[str] | None = None,
                  parquet_dir: str | os.PathLike[str] | None = None,
-                 csv_dir: str | os.PathLike[str] | None = None) -> ExportSummary:
+                 csv_dir: str | os.PathLike[str] | None = None,
+                 partition_by: tuple[str, ...] = ()) -> ExportSummary:
+    """`partition_by` (columns of PARTITION_COLUMNS): Parquet as Hive-partitioned datasets
+    (see _copy_partitioned) instead of one file per table."""
     out_dir = Path(out_dir)
+    bad = [c for c in partition_by if c not in PARTITION_COLUMNS]
+    if bad:
+        raise ExportError(f"cannot partition by {', '.join(bad)} (choose from {', '.join(PARTITION_COLUMNS)})")
+    if partition_by and parquet_dir is None:
+        raise ExportError("--partition-by goes with --parquet DIR")
     if not (out_dir / FILENAME).exists():
         raise ExportError(f"{out_dir} is not a batch output folder (no {FILENAME}; run `structurer batch` first)")
     summary = ExportSummary()
@@ -115,7 +165,10 @@ def export_batch(out_dir: str | os.PathLike[str], duckdb_file: str | os.PathLike
         for folder, fmt in ((parquet_dir, "parquet"), (csv_dir, "csv")):
             if folder is not None:
                 try:
-                    summary.targets.extend(_copy_out(db, Path(folder), fmt))
+                    if fmt == "parquet" and partition_by:
+                        summary.targets.extend(_copy_partitioned(db, Path(folder), tuple(partition_by)))
+                    else:
+                        summary.targets.extend(_copy_out(db, Path(folder), fmt))
                 except OSError as exc:
                     raise ExportError(f"cannot write {folder}: {exc.strerror or exc}") from exc
                 except Exception as exc:  # duckdb.Error (e.g. the folder is not writable)
