@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from .. import vocab
-from ..model import Cell, Document, NarrativeFact, Span
+from ..model import Cell, Document, NarrativeFact, Row, Span
 from .log import CHANGE_ACTIONS, Entry, active
 
 NARRATIVE = "narrative"
@@ -64,6 +64,19 @@ def find_value(doc: Document, target: Target, span: Span | None = None) -> Value
     if c is None:
         return None
     return Value(target, c.value, c.printed, c.unit, c.span, c)
+
+
+def row_column(row: Row) -> str:
+    """How the log names a row (with its table and id): `row@<first line>`."""
+    return f"row@{row.span.line_start}"
+
+
+def find_suspect_row(doc: Document, table: str, row: str, column: str) -> Row | None:
+    """A row the reader doubted (suspect), by table, id and `row@<line>`."""
+    t = doc.table(table)
+    if t is None:
+        return None
+    return next((r for r in t.rows if r.suspect and r.id == row and row_column(r) == column), None)
 
 
 def unit_factor(unit: str) -> Decimal:
@@ -138,6 +151,15 @@ def apply_entries(base: Document, entries: list[Entry]) -> tuple[Document, list[
     doc = base.model_copy(deep=True)
     conflicts: list[Conflict] = []
     for e in active(entries):
+        if e.action == "row_good":
+            row = find_suspect_row(doc, e.table or "", e.row or "", e.column or "")
+            if row is None:
+                conflicts.append(Conflict(e, "no such doubted row in the document"))
+                continue
+            row.suspect, row.note = False, None
+            doc.warnings.append(f"repair: row {e.table}/{e.row} ({e.column}) confirmed as read"
+                                f"{' — ' + e.reason if e.reason else ''}")
+            continue
         if e.target is None:
             if e.action == "note":
                 doc.warnings.append(f"repair: note on {e.finding or 'the document'}: {e.reason}")
@@ -151,6 +173,17 @@ def apply_entries(base: Document, entries: list[Entry]) -> tuple[Document, list[
             continue
         if not same_value(v.value, e.old):
             conflicts.append(Conflict(e, f"the document has {_money(v.value)}, the log expected {_money(e.old)}"))
+            continue
+        if e.action == "move":
+            if not isinstance(v.obj, Cell):
+                conflicts.append(Conflict(e, "only a table value moves to another column"))
+                continue
+            if doc.table(v.target[0]).row(v.target[1]).cell(e.to_column or "") is not None:
+                conflicts.append(Conflict(e, f"the row already has a value in {e.to_column}"))
+                continue
+            v.obj.column = e.to_column
+            doc.warnings.append(f"repair: moved {v.label} ({v.printed!r}) to column {e.to_column}"
+                                f"{' — ' + e.reason if e.reason else ''}")
             continue
         if e.action == "document_error":
             why = f" ({e.finding})" if e.finding else ""

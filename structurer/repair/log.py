@@ -9,10 +9,15 @@ Fields of a line (absent when not relevant):
     v            format version (1)
     id           1, 2, 3 … in the order written
     time         UTC time, ISO 8601
-    action       accept_fix | edit | document_error | note | undo
+    action       accept_fix | edit | misread | move | row_good | document_error | note | undo
+                 (misread, move, row_good: the extraction is wrong here, not the document —
+                 the value as printed, a value moved to the column it is printed in, a row
+                 the reader doubted confirmed as read)
     doc, sha256  the document the log belongs to (its source file name and hash)
     table, row, column   the cell (or narrative fact: table "narrative", row = key,
-                 column = "<kind>@<line>")
+                 column = "<kind>@<line>", "<kind>@<line>#<offset>" when the line states the
+                 key twice; row_good: column = "row@<line>", the row's first line)
+    to_column    move: the column the value belongs in
     old, new     the value before and after, in 元, as decimal strings (null: unreadable)
     unit         the unit the value is printed in
     printed_old, printed_new   the value as printed before, and as it would be printed after
@@ -32,8 +37,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 LOG_VERSION = 1
-CHANGE_ACTIONS = ("accept_fix", "edit")
-ACTIONS = ("accept_fix", "edit", "document_error", "note", "undo")
+CHANGE_ACTIONS = ("accept_fix", "edit", "misread")  # actions that set a value
+ACTIONS = ("accept_fix", "edit", "misread", "move", "row_good", "document_error", "note", "undo")
+_TARGETED = CHANGE_ACTIONS + ("document_error", "move", "row_good")
 
 
 class LogError(ValueError):
@@ -52,6 +58,7 @@ class Entry:
     printed_old: str | None = None
     printed_new: str | None = None
     span_new: dict | None = None
+    to_column: str | None = None
     finding: str | None = None
     title: str | None = None
     reason: str = ""
@@ -82,7 +89,7 @@ class Entry:
             if val is None or val == "" and k != "reason":
                 continue
             out[k] = format(val, "f") if isinstance(val, Decimal) else val
-        if "old" not in out and self.action in CHANGE_ACTIONS + ("document_error",) and self.target:
+        if "old" not in out and self.action in CHANGE_ACTIONS + ("document_error", "move") and self.target:
             out["old"] = None  # an unreadable cell: say so rather than leave the key out
         out.update(extra)
         return json.dumps(out, ensure_ascii=False)
@@ -111,10 +118,12 @@ class Entry:
             raise LogError(f"{where}: needs a positive integer id")
         if action == "undo" and not isinstance(e.undoes, int):
             raise LogError(f"{where}: an undo needs the id it undoes ('undoes')")
-        if action in CHANGE_ACTIONS + ("document_error",) and e.target is None:
+        if action in _TARGETED and e.target is None:
             raise LogError(f"{where}: {action} needs table, row and column")
         if action in CHANGE_ACTIONS and e.new is None:
             raise LogError(f"{where}: {action} needs a new value")
+        if action == "move" and not e.to_column:
+            raise LogError(f"{where}: a move needs the column it goes to ('to_column')")
         return e
 
 

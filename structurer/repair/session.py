@@ -9,9 +9,10 @@ from pathlib import Path
 from ..checks.run import evaluate
 from ..checks.model import CheckReport, Result
 from ..ingest import SourceText
-from ..model import Document, Span
+from ..model import Document, Row, Span
 from ..output import document_json, write_atomic
-from .apply import Conflict, Target, Value, apply_entries, find_value, printed_for, same_value
+from .apply import (NARRATIVE, Conflict, Target, Value, apply_entries, find_value, parse_user_value, printed_for,
+                    row_column, same_value)
 from .log import CorrectionLog, Entry, active
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -22,6 +23,27 @@ def default_paths(path: Path) -> tuple[Path, Path]:
     `<stem>.corrected.json`."""
     stem = path.name[: -len(path.suffix)] if path.suffix else path.name
     return path.with_name(f"{stem}.corrections.jsonl"), path.with_name(f"{stem}.corrected.json")
+
+
+@dataclass
+class Change:
+    """What the checks say after an action, against before it: findings gone, findings new."""
+
+    fixed: list[str]
+    new: list[str]
+
+    def text(self) -> str:
+        def some(xs: list[str]) -> str:
+            return ", ".join(xs[:2]) + (f" and {len(xs) - 2} more" if len(xs) > 2 else "")
+
+        if not self.fixed and not self.new:
+            return "checks re-run: no finding changed"
+        parts = []
+        if self.fixed:
+            parts.append(f"{len(self.fixed)} fixed ({some(self.fixed)})")
+        if self.new:
+            parts.append(f"{len(self.new)} new ({some(self.new)})")
+        return "checks re-run: " + "; ".join(parts)
 
 
 class ActionError(ValueError):
@@ -49,6 +71,7 @@ class RepairSession:
         self.doc: Document = base
         self.report: CheckReport = CheckReport(doc=base.meta.source)
         self.conflicts: list[Conflict] = []
+        self.last_change: Change | None = None  # what the latest action changed in the findings
         self.recompute()
 
     # ------------------------------------------------------------------ state
@@ -96,9 +119,15 @@ class RepairSession:
         return out
 
     # ------------------------------------------------------------------ actions
+    def _failing(self) -> list[str]:
+        return [r.instance for r in self.report.findings()]
+
     def _record(self, entry: Entry) -> Entry:
+        before = self._failing()
         self.log.append(entry)
         self.recompute()
+        after = self._failing()
+        self.last_change = Change([i for i in before if i not in after], [i for i in after if i not in before])
         return entry
 
     def _value(self, target: Target, span: Span | None = None) -> Value:
@@ -151,6 +180,46 @@ class RepairSession:
         return self._record(Entry("document_error", *target, old=v.value, new=v.value, unit=v.unit,
                                   printed_old=v.printed, printed_new=v.printed,
                                   reason=reason or "the document prints it so"))
+
+    # the extraction is wrong here (not the document): what the page prints, read right
+    def misread(self, target: Target, printed: str, reason: str = "", result: Result | None = None) -> Entry:
+        """The value is printed as `printed` (typed from the page): the reader got it wrong."""
+        v = self._value(target)
+        try:
+            new = parse_user_value(printed, v.unit)
+        except ValueError as e:
+            raise ActionError(str(e)) from None
+        printed = printed.strip()
+        if same_value(v.value, new):
+            raise ActionError(f"{v.label} already reads {printed!r} as {new}")
+        return self._record(Entry("misread", *v.target, old=v.value, new=new, unit=v.unit, printed_old=v.printed,
+                                  printed_new=printed, finding=result.instance if result else None,
+                                  title=result.title if result else None,
+                                  reason=reason or "misread: the page prints it so"))
+
+    def move(self, target: Target, to_column: str, reason: str = "") -> Entry:
+        """The value belongs in another column of its row (the reader put it in the wrong one)."""
+        v = self._value(target)
+        if target[0] == NARRATIVE:
+            raise ActionError("only a table value moves to another column")
+        to_column = to_column.strip()
+        t = self.doc.table(target[0])
+        if to_column == target[2] or not to_column:
+            raise ActionError("name another column")
+        known = dict.fromkeys(t.columns + [c.column for r in t.rows for c in r.cells])
+        if to_column not in known:
+            raise ActionError(f"{t.id} has no column {to_column!r} (columns: {', '.join(known)})")
+        if t.row(target[1]).cell(to_column) is not None:
+            raise ActionError(f"{t.id}/{target[1]} already has a value in {to_column}")
+        return self._record(Entry("move", *v.target, old=v.value, unit=v.unit, printed_old=v.printed,
+                                  to_column=to_column, reason=reason or "read into the wrong column"))
+
+    def confirm_row(self, table: str, row: Row, reason: str = "") -> Entry:
+        """A row the reader doubted (suspect) is read right: the checks count it."""
+        if not row.suspect:
+            raise ActionError(f"{table}/{row.id} is not a doubted row")
+        return self._record(Entry("row_good", table, row.id, row_column(row),
+                                  reason=reason or "the row is read as printed"))
 
     def note(self, text: str, target: Target | None = None, result: Result | None = None) -> Entry:
         if not text.strip():

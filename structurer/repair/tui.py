@@ -5,7 +5,8 @@ table and cell can be browsed and corrected too.
 The app is a view of a `RepairSession`; every change goes through the session (log first,
 then recompute), so what the screen shows is always what `--apply` would produce.
 
-What it shows is built in tui_render; its dialog is tui_prompt.
+What it shows is built in tui_render (the page around a value of a PDF: tui_page); its dialog
+is tui_prompt; the extraction-is-wrong and model actions are in tui_actions.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Header, OptionList, Static, Tabbe
 from ..checks.model import Result
 from .apply import Target, parse_user_value
 from .session import ActionError, Finding, RepairSession
+from .tui_actions import ExtraActions
 from .tui_prompt import Prompt
 from .tui_render import SEV_STYLE, STATE_LABEL, cell_text, finding_text, money
 
@@ -37,7 +38,7 @@ class GoldTarget:
 
 # ------------------------------------------------------------------------------ app
 
-class RepairApp(App):
+class RepairApp(ExtraActions, App):
     TITLE = "structurer repair"
     CSS = """
     #tabs { height: 1fr; }
@@ -53,6 +54,7 @@ class RepairApp(App):
     BINDINGS = [
         Binding("a", "accept", "Accept fix"),
         Binding("e", "edit", "Edit value"),
+        Binding("x", "misread", "Extraction wrong"),
         Binding("d", "doc_error", "Document error"),
         Binding("n", "note", "Note"),
         Binding("m", "ask_model", "Ask model"),
@@ -277,9 +279,7 @@ class RepairApp(App):
             r = f.result
         e = self._do(self.session.accept_fix, r)
         if e is not None:
-            self.say(f"accepted fix (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元; "
-                     f"{len(self.session.findings())} finding(s) left")
-            self.refresh_findings()
+            self.changed(f"accepted fix (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元")
 
     def action_edit(self) -> None:
         target, result = self.current_target()
@@ -307,8 +307,7 @@ class RepairApp(App):
                 return
             e = self._do(self.session.edit, target, new, answer.get("reason", "").strip(), result)
             if e is not None:
-                self.say(f"edited (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元")
-                self.refresh_findings()
+                self.changed(f"edited (log {e.id}): {e.where} {money(e.old)} → {money(e.new)} 元")
 
         self.push_screen(Prompt(f"Edit {'/'.join(target)} (printed {v.printed!r})",
                                 [("value", f"value as printed, in {v.unit}", initial),
@@ -331,8 +330,7 @@ class RepairApp(App):
             else:
                 e = self._do(self.session.mark_cell_as_printed, target, reason)
             if e is not None:
-                self.say(f"kept as printed (log {e.id}): {e.where} — document error")
-                self.refresh_findings()
+                self.changed(f"kept as printed (log {e.id}): {e.where} — document error")
 
         what = result.instance if result is not None else "/".join(target)
         self.push_screen(Prompt(f"Document error: keep {what} as printed",
@@ -351,59 +349,6 @@ class RepairApp(App):
 
         self.push_screen(Prompt(f"Note on {'/'.join(target) if target else 'the finding'}",
                                 [("text", "note", "")]), done)
-
-    def _finding_here(self) -> Result | None:
-        """The selected finding, or (tables view) the first failing check of the selected value."""
-        if self.in_tables():
-            target = self.current_cell()
-            return next((r for r in self.session.report.findings() if any(t.key == target for t in r.terms)),
-                        None)
-        f = self.current_finding()
-        return f.result if f is not None else None
-
-    def action_ask_model(self) -> None:
-        if self.settings is None:
-            self.say("no model configured: start repair with --model NAME (and --config FILE)", "warning")
-            return
-        result = self._finding_here()
-        if result is None:
-            self.say("no failing check selected", "warning")
-            return
-        self.say(f"asking {self.settings.model.model} to read the values of {result.instance} again …")
-        self._ask(result)
-
-    @work(thread=True, exclusive=True, group="model")
-    def _ask(self, result: Result) -> None:
-        try:
-            second = self.session.second_reading(result, self.settings)
-        except ActionError as e:
-            self.call_from_thread(self.say, str(e), "error")
-            return
-        self.call_from_thread(self._show_reading, result, second)
-
-    def _show_reading(self, result: Result, second) -> None:
-        self.readings[result.instance] = second
-        differ = [r for r in second.readings if r.differs]
-        if differ:
-            parts = [f"{'/'.join(r.key)} {money(r.current)} → {money(r.cell.value)} (printed {r.cell.printed!r}, "
-                     f"line {r.cell.span.line_start}{', another place' if r.elsewhere else ''})" for r in differ]
-            self.say(f"{second.model} reads {'; '.join(parts)} — A: take it")
-        else:
-            self.say(f"{second.model} reads no value differently: the document itself may be inconsistent "
-                     "(d: keep it as printed)")
-        self.update_finding_detail()
-
-    def action_take_reading(self) -> None:
-        result = self._finding_here()
-        second = self.readings.get(result.instance) if result is not None else None
-        if second is None:
-            self.say("no reading by the model for this finding: press m first", "warning")
-            return
-        entries = self._do(self.session.take_reading, result, second)
-        if entries:
-            self.say(f"took the model's reading (log {', '.join(str(e.id) for e in entries)}): "
-                     + "; ".join(f"{e.where} {money(e.old)} → {money(e.new)} 元" for e in entries))
-            self.refresh_findings()
 
     def action_skip(self) -> None:
         if self.in_tables():
@@ -424,7 +369,8 @@ class RepairApp(App):
             if not self.last_message.startswith("nothing"):
                 self.say("nothing to undo")
             return
-        self.say(f"undid log {e.id}: {e.action} {e.where}")
+        ch = self.session.last_change
+        self.say(f"undid log {e.id}: {e.action} {e.where}" + (f" — {ch.text()}" if ch is not None else ""))
         self.refresh_findings(keep=e.finding)
 
     def action_save(self) -> None:

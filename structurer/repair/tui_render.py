@@ -14,7 +14,9 @@ from ..ingest import SourceText
 from ..model import Span
 from .apply import Target
 from .session import Finding, RepairSession
+from .tui_page import page_crop, pdf_path
 
+CROPS = 4  # page crops in a finding's detail (a check may name many values)
 SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 STATE_LABEL = {"open": "", "skipped": "skipped", "kept": "kept as printed"}
 
@@ -68,6 +70,7 @@ def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
     d = r.diagnosis
     target = (d.table, d.row, d.column) if d else None
     t.append("\n")
+    shown = 0
     for term in r.terms:
         sign = "+" if term.coefficient > 0 else "−"
         is_target = term.key == target
@@ -76,8 +79,14 @@ def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
         t.append(f" = {money(term.value)} 元", style="bold red" if is_target else "")
         where = f", line {term.span.line_start}" if term.span else ""
         t.append(f"   printed {term.printed!r} {term.unit or ''}{where}\n", style="dim")
-        t.append_text(source_excerpt(session.source, term.span,
-                                     "reverse bold red" if is_target else "reverse bold yellow"))
+        v = session.value(term.key, term.span)
+        where = getattr(v.obj, "where", None) if v is not None else None
+        if where is not None and pdf_path(session.source) and shown < CROPS:
+            shown += 1
+            t.append_text(page_crop(session.source, where))  # the print, not the text derived from it
+        else:
+            t.append_text(source_excerpt(session.source, term.span,
+                                         "reverse bold red" if is_target else "reverse bold yellow"))
     if session.source is None:
         t.append("  (source text not available: pass --source FILE to see the lines)\n", style="dim")
     t.append("\n")
@@ -129,7 +138,11 @@ def cell_text(session: RepairSession, target: Target) -> Text:
     t.append("/".join(target), style="bold")
     t.append(f" = {money(v.value)} 元   printed {v.printed!r} {v.unit}, lines "
              f"{v.span.line_start}–{v.span.line_end}\n")
-    t.append_text(source_excerpt(session.source, v.span))
+    where = getattr(v.obj, "where", None)
+    if where is not None and pdf_path(session.source):
+        t.append_text(page_crop(session.source, where))
+    else:
+        t.append_text(source_excerpt(session.source, v.span))
     for r in session.results_with(target)[:6]:
         style = {"fail": "red", "rounding": "cyan"}.get(r.status, "green")
         t.append(f"  {r.status:<8} ", style=style)
