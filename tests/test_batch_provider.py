@@ -46,7 +46,7 @@ def _content(doc: dict) -> dict:
 
 def _cells(doc: dict) -> dict:
     from structurer.model import Document
-    from structurer.score import document_cells
+    from structurer.evaluation.cells import document_cells
 
     return document_cells(Document.model_validate(doc))
 
@@ -169,7 +169,7 @@ def test_hybrid_sends_only_what_the_rules_cannot_read(no_env):
     from test_llm_hybrid import TABLE, scrambled_variant
 
     from structurer.gold import load_gold
-    from structurer.score import document_cells
+    from structurer.evaluation.cells import document_cells
 
     seed = "000_ce6cab5f862a266e"
     src = no_env / "in"

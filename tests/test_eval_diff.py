@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import EXAMPLES, GOLD, extracted
 from structurer.cli import app
-from structurer.score import document_cells as cell_map
+from structurer.evaluation.cells import document_cells as cell_map
 
 SEED = "001_e48c9036102b6734.txt"
 

@@ -13,7 +13,7 @@ from render_seed import render_docx, render_pdf
 from structurer.gold import load_gold
 from structurer.ingest import read_bytes
 from structurer.pipeline import extract_prepared, prepare
-from structurer.score import document_cells, score_cells
+from structurer.evaluation.cells import document_cells, score_document_cells
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ["000_ce6cab5f862a266e", "004_397ecf54ea00b92f"]
@@ -30,7 +30,7 @@ def reference(seed: str):
     """What the text dump gives: (table ids, cells, score against gold, meta)."""
     prep = prepare(ROOT / "examples" / f"{seed}.txt")
     doc = extract_prepared(prep)
-    score = score_cells(doc, load_gold(ROOT / "evals" / "gold" / f"{seed}.yaml"))
+    score = score_document_cells(doc, load_gold(ROOT / "evals" / "gold" / f"{seed}.yaml")).counts
     return [s.id for s in prep.seg.tables()], document_cells(doc), score, doc.meta
 
 
@@ -85,8 +85,8 @@ def test_rendered_file_extracts_like_the_text(tmp_path, seed, fmt, merge):
     assert [s.id for s in prep.seg.tables()] == ids
     assert [t.id for t in doc.tables] == ids
 
-    got = score_cells(doc, load_gold(ROOT / "evals" / "gold" / f"{seed}.yaml"))
-    assert (got.wrong, got.missing, got.extra) == ([], [], [])
-    assert (got.precision, got.recall) == (score.precision, score.recall)
+    res = score_document_cells(doc, load_gold(ROOT / "evals" / "gold" / f"{seed}.yaml"))
+    assert res.errors() == []
+    assert (res.counts.precision, res.counts.recall) == (score.precision, score.recall)
     assert document_cells(doc) == cells  # also the cells gold does not list
     assert {k: getattr(doc.meta, k) for k in META} == {k: getattr(meta, k) for k in META}

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import EXAMPLES, SEEDS, extracted
 from structurer.pipeline import extract_file
-from structurer.score import document_cells
+from structurer.evaluation.cells import document_cells
 
 _S2T = opencc.OpenCC("s2t")
 

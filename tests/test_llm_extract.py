@@ -18,8 +18,8 @@ from structurer.llm.cache import CacheMiss, DiskCache
 from structurer.llm.client import LLMError
 from structurer.llm.config import ModelConfig
 from structurer.pipeline import prepare
-from structurer.score import document_cells
-from structurer.score_narrative import score_narrative
+from structurer.evaluation.cells import document_cells
+from structurer.evaluation.narrative import score_narrative
 
 SEED = "000_ce6cab5f862a266e"
 

@@ -12,7 +12,7 @@ from openai_server import GoldModel, OpenAIServer, settings_for
 from structurer.gold import load_gold
 from structurer.llm.backend import extract_with_llm
 from structurer.pipeline import extract_prepared, prepare
-from structurer.score import document_cells
+from structurer.evaluation.cells import document_cells
 
 SEED = "000_ce6cab5f862a266e"
 TABLE = "expenditure"

@@ -21,7 +21,7 @@ from structurer.llm.cache import DiskCache
 from structurer.llm.config import ModelConfig, Settings
 from structurer.output import document_json
 from structurer.pipeline import prepare
-from structurer.score import document_cells
+from structurer.evaluation.cells import document_cells
 
 pytestmark = pytest.mark.live
 SEED = "000_ce6cab5f862a266e"

@@ -17,7 +17,7 @@ from structurer.layout import Layout
 from structurer.model import Document, DocumentMeta, NarrativeFact, Span
 from structurer.pipeline import extract_file, prepare
 from structurer.rules.narrative import extract_narrative
-from structurer.score_narrative import score_narrative
+from structurer.evaluation.narrative import score_narrative
 from structurer.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent

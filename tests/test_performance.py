@@ -13,7 +13,7 @@ from structurer.layout import Layout
 from structurer.model import Document, DocumentMeta, Indicator, PerformanceTarget, Span
 from structurer.pipeline import extract_file
 from structurer.rules.performance import extract_performance
-from structurer.score_performance import norm_name, score_performance
+from structurer.evaluation.performance import norm_name, score_performance
 from structurer.segment import segment
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,15 +7,16 @@ import pytest
 
 from conftest import GOLD, SEEDS, extracted
 from structurer.gold import load_gold
-from structurer.score import score_cells
+from structurer.evaluation.cells import score_document_cells
 
 
 @pytest.mark.parametrize("name", SEEDS)
 def test_cells_match_gold(name):
     gold = load_gold(GOLD / name.replace(".txt", ".yaml"))
-    s = score_cells(extracted(name), gold)
+    res = score_document_cells(extracted(name), gold)
+    s = res.counts
     print(f"{name}: precision={s.precision:.4f} recall={s.recall:.4f} tp={s.tp} fp={s.fp} fn={s.fn}")
-    assert s.precision >= 0.99 and s.recall >= 0.99, (s.wrong[:5], s.missing[:5], s.extra[:5])
+    assert s.precision >= 0.99 and s.recall >= 0.99, res.errors()[:5]
 
 
 def test_money_is_decimal_yuan_with_printed_text_and_unit():

@@ -26,7 +26,7 @@ from decimal import Decimal
 from .. import vocab
 from ..gold import CellKey, Gold
 from ..model import Document, Span
-from ..prf import PRF
+from .prf import PRF
 
 OK, WRONG, UNIT, UNREADABLE, MISSING, EXTRA, DUPLICATE = (
     "ok", "wrong", "unit", "unreadable", "missing", "extra", "duplicate")
@@ -117,6 +117,12 @@ class CellResult:
 
     def errors(self) -> list[CellOutcome]:
         return [o for o in self.outcomes if o.status != OK]
+
+
+def document_cells(doc: Document) -> dict[CellKey, Decimal | None]:
+    """(table, row, column) → value for every scored cell (suspect rows are not scored)."""
+    return {(t.id, r.id, c.column): c.value for t in doc.tables for r in t.rows if not r.suspect
+            for c in r.cells}
 
 
 def _is_unit_slip(got: Decimal, want: Decimal) -> bool:

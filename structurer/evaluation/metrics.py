@@ -5,8 +5,8 @@ behind them, so a stored run can be rendered, gated and diffed without re-runnin
 
 - cells: evaluation.cells (per document, per table kind; every outcome kept);
 - metadata: agency (normalized names), agency code, year, kind, unit, scope;
-- narrative facts: structurer.score_narrative (multiset of key, kind, exact value);
-- performance targets: structurer.score_performance (projects by normalized name, then
+- narrative facts: evaluation/narrative.py (multiset of key, kind, exact value);
+- performance targets: evaluation/performance.py (projects by normalized name, then
   indicators as normalized [一级, 二级, 三级, 指标值]);
 - checks: the failing check instances on the extracted document vs those on the gold
   document (the document's own genuine inconsistencies): a finding the gold does not have
@@ -19,8 +19,8 @@ from decimal import Decimal
 from ..checks.model import CheckReport, Result
 from ..gold import Gold
 from ..model import Document, Span
-from ..score_narrative import score_narrative
-from ..score_performance import norm_name, score_performance
+from .narrative import score_narrative
+from .performance import norm_name, score_performance
 from .cells import OK, CellResult, Counts, score_document_cells
 
 META_FIELDS = ("agency", "agency_code", "year", "kind", "unit", "scope")

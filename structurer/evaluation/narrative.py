@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable
 
-from .gold import Gold, GoldNarrative
-from .model import Document, NarrativeFact
+from ..gold import Gold, GoldNarrative
+from ..model import Document, NarrativeFact
 from .prf import PRF
 
 

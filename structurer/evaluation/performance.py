@@ -14,9 +14,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .gold import Gold, GoldTarget
-from .model import Document, PerformanceTarget
-from .normalize import normalize_line
+from ..gold import Gold, GoldTarget
+from ..model import Document, PerformanceTarget
+from ..normalize import normalize_line
 from .prf import PRF
 
 # Characters kept by name normalization: CJK, Latin letters and digits.
