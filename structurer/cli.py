@@ -1,4 +1,8 @@
-"""The `structurer` command line."""
+"""The `structurer` command line.
+
+Each command imports its stage inside its body, on purpose: `structurer --help` and every
+command load only what they run (the LLM stack, Textual and DuckDB are slow to import).
+"""
 from __future__ import annotations
 
 import os

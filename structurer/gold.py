@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 
 from . import vocab
+from .checks.run import evaluate
+from .model import Cell, Document, DocumentMeta, NarrativeFact, Row, Span, Table
 
 CellKey = tuple[str, str, str]  # (table, row, column)
 
@@ -261,8 +263,6 @@ def load_gold_dir(path: str | Path, verify: bool = False) -> list[Gold]:
 def gold_document(gold: Gold):
     """A Document holding exactly the gold cells (printed text and unit kept, spans empty) and
     the gold narrative facts at their lines."""
-    from .model import Cell, Document, DocumentMeta, NarrativeFact, Row, Span, Table
-
     nowhere = Span(line_start=0, line_end=0, start=0, end=0)
     rows: dict[str, dict[str, list]] = {}
     for (tid, rid, col), value in gold.cells.items():
@@ -312,8 +312,6 @@ def verify_identities(gold: Gold):
     """Run the checks engine on the gold cells: every failing identity must be declared under
     genuine_inconsistencies, else the gold file is wrong (or the document's break undeclared).
     Returns the check report."""
-    from .checks.run import evaluate
-
     report = evaluate(gold_document(gold))
     undeclared = [r for r in report.findings() if not is_declared(r, gold.inconsistencies)]
     if undeclared and not gold.partial:  # key-cell gold leaves rows out, so sums over them cannot close

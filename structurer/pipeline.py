@@ -7,7 +7,9 @@ from .errors import InputRefused, NotADisclosure
 from .ingest import SourceText, read_source
 from .layout import Layout
 from .model import Document, Section
+from .output import load_document
 from .provenance import locate
+from .rules import extract_rules
 from .segment import Segmentation, segment
 
 
@@ -64,11 +66,10 @@ def extract_prepared(prep: Prepared, backend: str = "rules", **llm_options) -> D
     LLM backends, implemented in structurer.llm.backend.extract_with_llm."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    from .rules import extract_rules
 
     if backend == "rules":
         return locate(extract_rules(prep), prep.source.boxes)
-    from .llm.backend import extract_with_llm
+    from .llm.backend import extract_with_llm  # deferred: loads openai and instructor
 
     return locate(extract_with_llm(prep, backend, **llm_options), prep.source.boxes)
 
@@ -81,8 +82,6 @@ def load_or_extract(path: str | Path, backend: str = "rules") -> Document:
     """A document JSON is loaded; any other file is opened as a source and extracted."""
     p = Path(path)
     if p.suffix.lower() == ".json":
-        from .output import load_document
-
         try:
             return load_document(p)
         except (OSError, ValueError) as e:

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from .model import Document
+from .output import write_atomic
 
 SCHEMAS = {"document.schema.json": Document}
 
@@ -15,8 +16,6 @@ def render() -> dict[str, str]:
 
 
 def write(folder: str | Path) -> list[Path]:
-    from .output import write_atomic
-
     out = []
     for name, text in render().items():
         p = Path(folder) / name

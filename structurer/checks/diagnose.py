@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
+from .. import vocab
 from .model import CheckReport, Diagnosis, Result, TermValue
 
 _EVALUATED = ("fail", "pass", "rounding")
@@ -26,8 +27,6 @@ def typo_fix(printed: str | None, unit: str | None, fix: Decimal, envelope: Deci
     """The value within the rounding envelope of `fix` that is closest to the printed digits by
     a slip of the pen, with its edit distance (a printed total carries 尾差, so the exact fix
     is rarely the original number)."""
-    from .. import vocab
-
     factor = Decimal(vocab.UNIT_FACTORS.get(unit or "", 1))
     dec = len(printed.split(".")[-1]) if printed and "." in printed else 0
     step = factor * Decimal(1).scaleb(-dec)

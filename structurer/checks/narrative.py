@@ -12,6 +12,7 @@ import yaml
 
 from ..model import Document, NarrativeFact
 from . import expr as ex
+from .engine import _expand, _sub, half_ulp, settle
 from .model import Result, TermValue
 
 MAP_PATH = Path(__file__).with_name("narrative.yaml")
@@ -31,8 +32,6 @@ _PARAGRAPH_LINES = 4  # parts of a change are stated within a few lines of the t
 
 def change_results(doc: Document) -> list[Result]:
     """A stated change of a total equals the stated changes of its parts."""
-    from .engine import settle
-
     _, _, sums = load_map()
     changes = [f for f in doc.narrative if f.kind == "change" and f.unit != "%"]
     out = []
@@ -70,8 +69,6 @@ def _lookup(key: str, table: dict) -> tuple[object, dict[str, str]] | None:
 
 def _cells(idx, ref: ex.Ref, b: dict[str, str]) -> list[TermValue]:
     """The table value(s) stating a reference (a 类 a table does not print: its 项 rows)."""
-    from .engine import _expand
-
     table = ref.table[0] if ref.table else ""
     vals, missing, _ = _expand(idx, ex.Term(1, ref), table, b)
     return [] if missing else vals
@@ -94,8 +91,6 @@ def _cell(idx, ref: ex.Ref, b: dict[str, str]) -> TermValue | None:
 def _other_scope(res: Result, f: NarrativeFact, ref: ex.Ref, b: dict[str, str], idx) -> Result | None:
     """Prose says 基本支出 without saying of which funds: when the first table that states it
     disagrees, another table the reference names (the general budget's) may be the one meant."""
-    from .engine import settle
-
     for table in _sub_tables(ref, b)[1:]:
         cells = _cells(idx, replace(ref, table=(table,)), b) if idx.has_table(table) else []
         if not cells:
@@ -110,8 +105,6 @@ def _other_scope(res: Result, f: NarrativeFact, ref: ex.Ref, b: dict[str, str], 
 
 
 def _share_result(f: NarrativeFact, part: TermValue | None, whole: TermValue | None) -> Result:
-    from .engine import half_ulp
-
     res = Result("narrative.share", f"说明中的占比 = 表中数重算 ({f.key})", "narrative",
                  "insufficient_data", binding={"key": f.key, "line": str(f.span.line_start)})
     if part is None or whole is None or not whole.value or part.value is None:
@@ -137,8 +130,6 @@ def _share_result(f: NarrativeFact, part: TermValue | None, whole: TermValue | N
 
 
 def _sub_tables(ref: ex.Ref, b: dict[str, str]) -> tuple[str, ...]:
-    from .engine import _sub
-
     return _sub(ref.table, b) if ref.table else ()
 
 
@@ -153,8 +144,6 @@ def _fact_term(f: NarrativeFact, coef: int) -> TermValue:
 
 
 def narrative_results(doc: Document, idx) -> list[Result]:
-    from .engine import half_ulp, settle
-
     amounts, shares, _ = load_map()
     out: list[Result] = change_results(doc)
     for f in doc.narrative:

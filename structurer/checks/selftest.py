@@ -6,10 +6,10 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..ingest import SourceText
+from ..ingest import SourceText, read_bytes
 from ..model import Document
-from .run import evaluate
 from .model import CheckReport
+from .run import evaluate
 
 KINDS = ("digit", "transpose", "drop")
 
@@ -125,6 +125,4 @@ def run_selftest(source: SourceText, n: int, seed: int, extract) -> SelftestResu
 
 def _with_text(source: SourceText, text: str) -> SourceText:
     """The same document with its text changed (read back as a text file)."""
-    from ..ingest import read_bytes
-
     return read_bytes(text.encode("utf-8"), Path(source.path).with_suffix(".txt").name)

@@ -1,4 +1,5 @@
-"""Command-line commands of this package (registered on the main app by structurer.cli).
+"""Command-line commands of this package (registered on the main app by structurer.cli; like
+every command, each imports its stage inside its body so the command line starts fast).
 
     structurer eval [--gold evals/gold] [--backend rules]... [--model NAME]... [--docs GLOB]
                     [--sources DIR] [--runs DIR] [--json] [--markdown FILE] [--fail-under F]

@@ -17,11 +17,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..checks.model import CheckReport, Result
+from ..checks.run import evaluate
 from ..gold import Gold
 from ..model import Document, Span
+from .cells import OK, CellResult, Counts, score_document_cells
 from .narrative import score_narrative
 from .performance import norm_name, score_performance
-from .cells import OK, CellResult, Counts, score_document_cells
 
 META_FIELDS = ("agency", "agency_code", "year", "kind", "unit", "scope")
 
@@ -135,8 +136,6 @@ def score_checks(report: CheckReport, gold_report: CheckReport) -> dict:
 
 def score_document(doc: Document, gold: Gold, gold_report: CheckReport,
                    report: CheckReport | None = None) -> dict:
-    from ..checks.run import evaluate
-
     return {
         "cells": cells_to_dict(score_document_cells(doc, gold)),
         "meta": score_meta(doc, gold),

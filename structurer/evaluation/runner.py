@@ -10,6 +10,7 @@ per-document scores with every cell outcome, usage and wall time.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import os
 import sys
 import time
@@ -17,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..checks.run import evaluate
 from ..gold import Gold, load_gold, verify_identities
+from ..ingest import IngestError
 from ..model import Document, DocumentMeta, Usage
+from ..pipeline import BACKENDS, extract_prepared, prepare
 from .metrics import score_document, summarize
 
 FORMAT = "structurer-eval/1"
@@ -48,8 +52,6 @@ def plan_columns(backends: list[str] | None, models: list[str] | None) -> list[C
     `rules` is one column. Each model is a column of every LLM backend listed, or of `llm`
     when none is listed (so `--model a --model b` gives rules, llm:a, llm:b). An LLM backend
     listed without any model runs once with the backend's default model."""
-    from ..pipeline import BACKENDS
-
     backends = list(dict.fromkeys(backends or ["rules"]))
     models = list(dict.fromkeys(m for m in (models or []) if m))
     for b in backends:
@@ -77,7 +79,7 @@ def check_backends_available(columns: list[Column], llm_options: dict | None = N
     if not llm:
         return
     try:
-        from ..llm.backend import extract_with_llm  # noqa: F401
+        # deferred: the LLM stack (openai, instructor) loads only when a column needs it
         from ..llm.backend import settings_from
     except ImportError as e:
         raise EvalError(f"the LLM backend is not available ({e})") from e
@@ -196,10 +198,6 @@ def run_eval(golds: list[Gold], columns: list[Column], sources: Path,
     their model. A configuration error of the LLM backend (unknown model, no API key) stops
     the eval as bad input; any other exception of an extraction is that document's failure,
     recorded and scored as an empty document."""
-    from ..checks.run import evaluate
-    from ..ingest import IngestError
-    from ..pipeline import extract_prepared, prepare
-
     check_backends_available(columns, llm_options)
     config_errors = _config_error_types()
     paths = {g.doc: source_for(g, sources) for g in golds}
@@ -266,7 +264,5 @@ def run_eval(golds: list[Gold], columns: list[Column], sources: Path,
 
 def gold_identity(golds: list[Gold]) -> dict[str, str]:
     """sha256 of every gold file used, so a run records exactly which truth it was scored on."""
-    import hashlib
-
     return {g.path.name: hashlib.sha256(g.path.read_bytes()).hexdigest() for g in golds}
 

@@ -137,7 +137,7 @@ class RunLedger:
 
     def render(self, console) -> None:
         """Print the per-document lines and the run total (rich console)."""
-        from rich.table import Table as RichTable
+        from rich.table import Table as RichTable  # deferred: only the command line renders
 
         t = RichTable(title=f"LLM usage ({self.model})" if self.model else "LLM usage")
         for col in ("document", "calls", "requests", "cache hits", "retries", "reasks", "failures",

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from ..model import Document
 from .accounting import RunLedger
+from .asking import ask, finish, run_sync  # noqa: F401  (run_sync: the package's entry)
 from .chunking import chunk_document
 from .config import Settings, load_settings
+from .hybrid import hybrid_document
 from .mapping import narrative_from_results, performance_from_results, table_from_results
-from .asking import ask, finish, run_sync  # noqa: F401  (run_sync: the package's entry)
 
 if TYPE_CHECKING:
     from ..pipeline import Prepared
@@ -39,8 +40,6 @@ def extract_with_llm(prep: "Prepared", backend: str, **options) -> Document:
     if backend == "llm":
         coro = _llm_document(prep, settings, options.get("ledger"), options.get("environ"))
     elif backend == "hybrid":
-        from .hybrid import hybrid_document
-
         coro = hybrid_document(prep, settings, options.get("ledger"), options.get("environ"))
     else:
         raise ValueError(f"not an LLM backend: {backend!r}")

@@ -1,4 +1,5 @@
-"""Command-line commands of this package (registered on the main app by structurer.cli).
+"""Command-line commands of this package (registered on the main app by structurer.cli; like
+every command, each imports its stage inside its body so the command line starts fast).
 
     structurer llm models [--config FILE]   the configured models (never a key)
     structurer llm prompts                  prompt versions and hashes (they key the cache)

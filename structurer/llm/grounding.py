@@ -15,6 +15,7 @@ read a cell; the value's span is then the cell's.
 """
 from __future__ import annotations
 
+import bisect
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -158,7 +159,6 @@ class Locator:
 
 def _ranges_of(layout: Layout, offsets: list[int]) -> Ranges:
     starts = layout.source.line_starts
-    import bisect
 
     out: Ranges = []
     cur_line, lo, hi = None, 0, 0

@@ -22,6 +22,7 @@ from .cache import DiskCache, cache_key
 from .chunking import Chunk, chunk_document
 from .client import MODE_OF, chunk_messages, key_parts, split_chunk
 from .config import Settings
+from .hybrid import hybrid_plan
 from .responses import ANSWERS
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def chunk_request(settings: Settings, chunk: Chunk, layout: Layout, meta: Docume
 
 def request_body(settings: Settings, req: ChunkRequest) -> dict:
     """The body of the first chat-completions request instructor makes for `req`."""
-    from instructor.v2.core.response import handle_response_model
+    from instructor.v2.core.response import handle_response_model  # deferred: only batch files need it
 
     mc = settings.model
     kwargs = dict(messages=req.messages, model=mc.model, temperature=mc.temperature, max_tokens=mc.max_tokens)
@@ -57,8 +58,6 @@ def backend_chunks(prep: "Prepared", backend: str, settings: Settings) -> list[C
     if backend == "llm":
         return chunk_document(prep.layout, prep.seg, settings.limits)
     if backend == "hybrid":
-        from .hybrid import hybrid_plan
-
         return hybrid_plan(prep, settings).chunks
     raise ValueError(f"not an LLM backend: {backend!r}")
 

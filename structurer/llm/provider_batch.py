@@ -100,7 +100,7 @@ def settle_document(prep: "Prepared", backend: str, settings: Settings, answers:
 def settle(settings: Settings, cache: DiskCache, req: ChunkRequest, prep: "Prepared", line: dict,
            batch_id: str = "") -> Settled:
     """One answer line into the cache (or the reason it is not stored)."""
-    from openai.types.chat import ChatCompletion
+    from openai.types.chat import ChatCompletion  # deferred: openai's type modules are slow to load
 
     out = Settled()
     resp = line.get("response") if isinstance(line.get("response"), dict) else {}

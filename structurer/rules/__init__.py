@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..model import Document
+from .narrative import extract_narrative
+from .performance import extract_performance
 from .tables import parse_table
 
 if TYPE_CHECKING:
@@ -11,9 +13,6 @@ if TYPE_CHECKING:
 
 
 def extract_rules(prep: "Prepared") -> Document:
-    from .narrative import extract_narrative
-    from .performance import extract_performance
-
     seg, layout = prep.seg, prep.layout
     tables = [parse_table(layout, sec, seg.meta.agency) for sec in seg.tables()]
     doc = Document(meta=seg.meta, sections=prep.sections(), tables=tables, backend="rules")
