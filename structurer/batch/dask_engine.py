@@ -1,16 +1,18 @@
 """The batch on a Dask cluster (`structurer batch --engine dask [--scheduler ADDRESS]`).
 
 The process that runs `structurer batch` is the coordinator: it discovers the inputs, keeps
-the manifest and writes every output. The cluster's workers only compute: each task is one
+the manifest and writes every output. The cluster's workers only compute: a task holds a
 document (its path on storage the workers share, or its bytes), and its result is the
-document JSON plus the manifest row. So:
+document JSON plus the manifest row (small text dumps travel a few to a task, so that the
+cluster's per-task cost is paid once for them; a PDF or DOCX is a task of its own). So:
 
 - Exactly once. An output is written by the coordinator, atomically, when the first (and
   only) result of its document arrives, and recorded `done` in the same step as on one
   machine. A task that ran twice (a worker lost after finishing) is delivered once.
 - A worker lost mid-document (crash, OOM kill, a machine gone) loses nothing: the scheduler
-  runs the document again on another worker. A document that kills
-  `distributed.scheduler.allowed-failures` + 1 workers in a row is failed with one line.
+  runs the task again on another worker. A task that kills
+  `distributed.scheduler.allowed-failures` + 1 workers in a row is split into its documents,
+  and the document that still kills its workers is failed with one line.
 - The coordinator killed: the manifest says which documents were `running`; the rerun
   redoes exactly those (see runner.py). The tasks it had submitted are forgotten by the
   scheduler when its client disconnects.
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..ingest import one_line
+from ..ingest import TEXT_SUFFIXES, one_line
 from .worker import WARM_MODULES, process, warm
 
 _warmed = False
@@ -43,13 +45,14 @@ class EngineError(Exception):
     """The cluster cannot be used; str(error) is one line for the user."""
 
 
-def structure(task: dict) -> dict:
-    """The task a cluster worker runs: one document (see worker.process), warm first."""
+def structure(tasks: list[dict]) -> list[dict]:
+    """The task a cluster worker runs: a few small documents or one large one, one result
+    each (see worker.process), warm first."""
     global _warmed
     if not _warmed:
         warm()
         _warmed = True
-    return process(task)
+    return [process(t) for t in tasks]
 
 
 def warm_worker() -> int:
@@ -136,7 +139,7 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
     be reached; an exception (Ctrl-C included) cancels what is in flight."""
     with _quiet():
         client, cluster = _connect(scheduler, workers, connect_timeout)
-        inflight: dict = {}  # future → (tag, task, submitted at)
+        inflight: dict = {}  # future → ([(tag, task)], submitted at)
         try:
             _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, send_bytes)
         finally:
@@ -147,9 +150,36 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
                 cluster.close()
 
 
-def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, send_bytes) -> None:
-    from distributed import wait
+CHUNK_BYTES = 256 * 1024  # small documents travel together up to this many input bytes…
+CHUNK_MAX = 8  # …and this many documents: the per-task cost of the cluster is paid once for them
 
+
+def _chunks(tasks: Iterator[tuple[object, dict]], alone: bool) -> Iterator[list[tuple[object, dict]]]:
+    """Consecutive text dumps grouped while small (one of 50 kB takes ~40 ms, of the order of
+    a cluster task's own cost); a PDF or DOCX (seconds) goes alone. `alone`: every document
+    on its own (a per-document timeout needs it)."""
+    group: list[tuple[object, dict]] = []
+    size = 0
+    for tag, task in tasks:
+        n = task.get("size") or 0
+        small = not alone and Path(task["rel"]).suffix.lower() in TEXT_SUFFIXES and n <= CHUNK_BYTES
+        if group and (not small or size + n > CHUNK_BYTES or len(group) >= CHUNK_MAX):
+            yield group
+            group, size = [], 0
+        if not small:
+            yield [(tag, task)]
+            continue
+        group.append((tag, task))
+        size += n
+    if group:
+        yield group
+
+
+def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, send_bytes) -> None:
+    from distributed import KilledWorker, wait
+
+    chunks = _chunks(tasks, timeout is not None)
+    retry: list[list[tuple[object, dict]]] = []  # documents of a chunk that killed its workers, one by one
     with client.as_current():  # wait() finds the client of this run, not a process-wide default
         client.run(warm_worker)
         threads, checked = 0, 0.0
@@ -160,24 +190,31 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                 threads = max(1, sum(client.nthreads().values()))
                 checked = now
             depth = threads if timeout is not None else 2 * threads
-            while not exhausted and len(inflight) < depth:
-                step = next(tasks, None)
-                if step is None:
+            while len(inflight) < depth and (retry or not exhausted):
+                again = bool(retry)
+                group = retry.pop() if again else next(chunks, None)
+                if group is None:
                     exhausted = True
                     break
-                tag, task = step
-                if on_start is not None:
-                    on_start(tag, task)
-                payload = dict(task, write=False)
-                if send_bytes:
-                    try:
-                        payload["data"] = Path(task["path"]).read_bytes()
-                    except OSError as exc:
-                        on_lost(tag, task, f"cannot read {task['path']}: {exc.strerror or exc}")
-                        continue
-                fut = client.submit(structure, payload, pure=False,  # the key names the document
-                                    key=f"structure {task['rel']} {uuid.uuid4().hex[:12]}")
-                inflight[fut] = (tag, task, time.monotonic())
+                kept, payload = [], []
+                for tag, task in group:
+                    if on_start is not None and not again:
+                        on_start(tag, task)
+                    one = dict(task, write=False)
+                    if send_bytes:
+                        try:
+                            one["data"] = Path(task["path"]).read_bytes()
+                        except OSError as exc:
+                            on_lost(tag, task, f"cannot read {task['path']}: {exc.strerror or exc}")
+                            continue
+                    kept.append((tag, task))
+                    payload.append(one)
+                if not kept:
+                    continue
+                first = kept[0][1]["rel"] + (f" +{len(kept) - 1}" if len(kept) > 1 else "")
+                fut = client.submit(structure, payload, pure=False,  # the key names the documents
+                                    key=f"structure {first} {uuid.uuid4().hex[:12]}")
+                inflight[fut] = (kept, time.monotonic())
             if not inflight:
                 break
             try:
@@ -185,21 +222,27 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
             except TimeoutError:
                 done = set()
             for fut in done:
-                tag, task, _ = inflight.pop(fut)
+                group, _ = inflight.pop(fut)
                 if fut.status == "finished":
-                    result = fut.result()
+                    results = fut.result()
                     fut.release()
-                    on_result(tag, task, result)
-                else:
-                    reason = _lost_reason(fut.exception())
-                    fut.release()
-                    on_lost(tag, task, reason)
+                    for (tag, task), result in zip(group, results):
+                        on_result(tag, task, result)
+                    continue
+                exc = fut.exception()
+                fut.release()
+                if isinstance(exc, KilledWorker) and len(group) > 1:
+                    retry.extend([item] for item in group)  # find the one document that kills workers
+                    continue
+                for tag, task in group:
+                    on_lost(tag, task, _lost_reason(exc))
             if timeout is not None:
                 now = time.monotonic()
-                for fut, (tag, task, since) in list(inflight.items()):
+                for fut, (group, since) in list(inflight.items()):
                     if now - since > timeout:
                         del inflight[fut]
                         fut.cancel()
-                        on_lost(tag, task, f"timed out after {timeout:g} s (result discarded)")
+                        for tag, task in group:
+                            on_lost(tag, task, f"timed out after {timeout:g} s (result discarded)")
             if tick is not None:
                 tick()
