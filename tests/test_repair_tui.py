@@ -4,6 +4,7 @@ disk; undo; editing, document errors, notes, and browsing to a row."""
 from __future__ import annotations
 
 import asyncio
+import re
 import json
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from structurer.gold import load_gold
 from structurer.output import load_document
 from structurer.repair.tui import GoldTarget, RepairApp
 
+from seed_pdf import mutated_pdf, one_table_pdf
 from test_repair import CELL, TRUE, WRONG, cell_value, mutated_seed, session_for
 
 
@@ -154,3 +156,137 @@ def test_tui_edit_keep_as_printed_note_and_browse(tmp_path):
             assert not app.is_running
 
     asyncio.run(drive())
+
+
+# ------------------------------------------------------------------------------ a PDF's findings
+
+ROW = ("general_budget_expenditure", "21015")
+
+
+def test_tui_on_a_pdf_accept_edit_undo_save_gold_and_quit(tmp_path):
+    """One table of a PDF, 2101501's total printed 3707000.00 where its parts (and its parent's
+    other children) say 3701000.00; and no summary table (a warning, kept as the document's)."""
+    session = session_for(one_table_pdf(tmp_path))
+    log = session.log.path
+    gold = tmp_path / "gold"
+    gold.mkdir()
+    wrong = ("general_budget_expenditure", "2101501", "total")
+    mine = ["coded.hierarchy[general_budget_expenditure:col=total,parent=21015]",
+            "coded.row_total[general_budget_expenditure:row=2101501]"]
+    summary = "document.summary_located[document]"
+
+    async def drive():
+        app = RepairApp(session, GoldTarget(gold, reviewer="tester"))
+        async with app.run_test(size=(160, 48)) as pilot:
+            assert app._finding_keys == [*mine, summary]
+            detail = shown(app, "#finding-detail")
+            assert re.search(r"page \d+, as printed", detail) and "▀" in detail  # the print beside the value
+            assert "3,707,000.00 → 3,701,000.00" in detail
+
+            await pilot.press("a")  # accept the first finding's fix: both checks hold again
+            await pilot.pause()
+            status = shown(app, "#status")
+            assert "accepted fix" in status and "2 fixed" in status and "new" not in status, status
+            assert app._finding_keys == [summary]
+
+            await pilot.press("u")
+            await pilot.pause()
+            assert "2 new" in shown(app, "#status") and app._finding_keys == [*mine, summary]
+
+            # edit: type the value (another than proposed), then the proposed one
+            await pilot.press("e")
+            await pilot.pause()
+            app.screen.query_one("#field-value").value = "3700000.00"
+            await pilot.press("enter", *"typo", "enter")
+            await pilot.pause()
+            assert "edited" in shown(app, "#status") and "no finding changed" in shown(app, "#status")
+            await pilot.press("u")
+            await pilot.pause()
+            await pilot.press("e")
+            await pilot.pause()
+            assert app.screen.query_one("#field-value").value == "3701000.00"
+            await pilot.press("enter", *"typo", "enter")
+            await pilot.pause()
+            assert "2 fixed" in shown(app, "#status") and app._finding_keys == [summary]
+
+            # the missing summary table is the document's: kept as printed
+            await pilot.press("d")
+            await pilot.pause()
+            app.screen.query_one("#field-reason").value = "one table published"
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("w")
+            await pilot.pause()
+            assert "gold" in shown(app, "#status") and "saved" in shown(app, "#status"), shown(app, "#status")
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+
+    asyncio.run(drive())
+    entries = lines(log)
+    assert [e["action"] for e in entries] == ["accept_fix", "undo", "edit", "undo", "edit", "document_error"]
+    assert (entries[0]["old"], entries[0]["new"]) == ("3707000.00", "3701000.00") and entries[1]["undoes"] == 1
+    assert (entries[4]["new"], entries[4]["reason"], entries[4]["printed_new"]) == ("3701000.00", "typo", "3701000.00")
+    # the re-checked result, in the session and in what was saved
+    assert [r.instance for r in session.report.findings()] == [summary]
+    assert cell_value(load_document(session.out_path), wrong).value == Decimal("3701000.00")
+    g = load_gold(gold / "gbe.yaml", verify=True)
+    assert g.cells[wrong] == Decimal("3701000.00")
+
+
+def test_tui_on_a_misread_pdf_accept_first_finding_and_correct_the_reading(tmp_path):
+    """The whole seed as a PDF prints 21015's total and basic as 6981000.0 / 3418000.0 with a 0
+    wrapped under each; the reader took the wrapped 0s as more values of those columns."""
+    session = session_for(mutated_pdf(tmp_path))
+    log = session.log.path
+    first = f"coded.row_total[{ROW[0]}:row={ROW[1]}]"
+
+    async def drive():
+        app = RepairApp(session)
+        async with app.run_test(size=(160, 48)) as pilot:
+            assert app._finding_keys[0] == first
+            detail = shown(app, "#finding-detail")
+            assert "page 11, as printed" in detail and "▀" in detail
+
+            # accept works on the first finding (the check read the second value of the column)
+            await pilot.press("a")
+            await pilot.pause()
+            status = shown(app, "#status")
+            assert "accepted fix" in status and f"1 fixed ({first})" in status, status
+            await pilot.press("u")
+            await pilot.pause()
+            assert f"1 new ({first})" in shown(app, "#status") and app._finding_keys[0] == first
+
+            # the extraction is wrong here: the page prints 6981000.00 where 0 was read
+            await pilot.press("x")
+            await pilot.pause()
+            assert app.screen.query_one("#field-printed").value == "0"
+            app.screen.query_one("#field-printed").value = "6981000.00"
+            await pilot.press("enter", "enter", "enter")
+            await pilot.pause()
+            assert "misread corrected" in shown(app, "#status")
+            # now one value explains the finding: the other wrapped 0, whose print is 3418000.0
+            assert "basic" in shown(app, "#finding-detail") and "3,418,000.00" in shown(app, "#finding-detail")
+            await pilot.press("a")
+            await pilot.pause()
+            assert f"1 fixed ({first})" in shown(app, "#status") and first not in app._finding_keys
+            await pilot.press("w")
+            await pilot.pause()
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running
+
+    asyncio.run(drive())
+    entries = lines(log)
+    assert [e["action"] for e in entries] == ["accept_fix", "undo", "misread", "accept_fix"]
+    misread = entries[2]
+    assert (misread["old"], misread["new"], misread["printed_old"], misread["printed_new"]) == \
+        ("0", "6981000.00", "0", "6981000.00")
+    assert entries[3]["column"].startswith("basic#") and entries[3]["new"] == "3418000.00"
+    assert all(Decimal(e["new"]) != 0 for e in entries if e["action"] == "accept_fix")
+    assert first not in [r.instance for r in session.report.findings()]
+    saved = load_document(session.out_path)
+    row = next(r for r in saved.table(ROW[0]).rows if r.id == ROW[1])
+    assert [(c.column, c.value) for c in row.cells if c.column in ("total", "basic")] == [
+        ("total", Decimal("6981000.0")), ("total", Decimal("6981000.00")),
+        ("basic", Decimal("3418000.0")), ("basic", Decimal("3418000.00"))]

@@ -45,7 +45,8 @@ def fact_target(doc: Document, f: NarrativeFact) -> Target:
 
 def find_value(doc: Document, target: Target, span: Span | None = None) -> Value | None:
     """The value a target names. A prose line may state one key twice (`kind@line` names the
-    first): `span`, where the check read the value, or a `#start` in the column picks the one."""
+    first), a row may hold two values read into one column (the column names the first):
+    `span`, where the check read the value, or `#start` (its offset) in the column picks one."""
     table, row, column = target
     if table == NARRATIVE:
         col, _, start = column.partition("#")
@@ -60,10 +61,19 @@ def find_value(doc: Document, target: Target, span: Span | None = None) -> Value
         return Value(fact_target(doc, f), f.value, f.printed, f.unit, f.span, f)
     t = doc.table(table)
     r = t.row(row) if t is not None else None
-    c = r.cell(column) if r is not None else None
-    if c is None:
+    if r is None:
         return None
-    return Value(target, c.value, c.printed, c.unit, c.span, c)
+    col, _, start = column.partition("#")
+    same = [c for c in r.cells if c.column == col]  # a row may hold two values read into one column
+    if start:
+        same = [c for c in same if str(c.span.start) == start]
+    elif span is not None:
+        same = [c for c in same if c.span == span] or same
+    if not same:
+        return None
+    c = same[0]
+    first = r.cell(col)
+    return Value((table, row, col if first is c else f"{col}#{c.span.start}"), c.value, c.printed, c.unit, c.span, c)
 
 
 def row_column(row: Row) -> str:
@@ -163,6 +173,8 @@ def apply_entries(base: Document, entries: list[Entry]) -> tuple[Document, list[
         if e.target is None:
             if e.action == "note":
                 doc.warnings.append(f"repair: note on {e.finding or 'the document'}: {e.reason}")
+            elif e.action == "document_error":
+                doc.warnings.append(f"repair: document error kept as printed ({e.finding}): {e.reason}")
             continue
         v = find_value(doc, e.target)
         if v is None:

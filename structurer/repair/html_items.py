@@ -35,8 +35,8 @@ class Item:
 
 
 class ItemIds(dict):
-    """Check term → item id: by (table, row, column), the first non-suspect value as the checks
-    see it; a term's span picks among facts a prose line states twice."""
+    """Check term → item id: by (table, row, column), the first non-suspect value; a term's span
+    picks among facts a prose line states twice, or values read into one column of a row."""
 
     def of(self, key: tuple[str, str, str], span: Span | None = None) -> str | None:
         if span is not None and (key, span.start) in self:
@@ -61,6 +61,7 @@ def collect_items(doc: Document) -> tuple[list[Item], ItemIds]:
                 items.append(Item(cid, key, c.span, f"{t.id}/{r.id}/{c.column}", tip, "cell", r.suspect))
                 if not r.suspect:
                     by_key.setdefault(key, cid)
+                    by_key.setdefault((key, c.span.start), cid)
     for j, f in enumerate(doc.narrative, 1):
         nid = f"n{j}"
         key = ("narrative", f.key, fact_column(f))

@@ -118,7 +118,7 @@ class Entry:
             raise LogError(f"{where}: needs a positive integer id")
         if action == "undo" and not isinstance(e.undoes, int):
             raise LogError(f"{where}: an undo needs the id it undoes ('undoes')")
-        if action in _TARGETED and e.target is None:
+        if action in _TARGETED and e.target is None and not (action == "document_error" and e.finding):
             raise LogError(f"{where}: {action} needs table, row and column")
         if action in CHANGE_ACTIONS and e.new is None:
             raise LogError(f"{where}: {action} needs a new value")

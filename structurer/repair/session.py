@@ -166,8 +166,9 @@ class RepairSession:
                 target, span = (d.table, d.row, d.column), d.span
             else:
                 first = next((t for t in result.terms if t.span is not None), None)
-                if first is None:
-                    raise ActionError("this finding names no value")
+                if first is None:  # about the document as a whole (a table not published …)
+                    return self._record(Entry("document_error", finding=result.instance, title=result.title,
+                                              reason=reason or "the document is so"))
                 target, span = first.key, first.span
         v = self._value(target, span)
         return self._record(Entry("document_error", *v.target, old=v.value, new=v.value, unit=v.unit,
@@ -204,7 +205,7 @@ class RepairSession:
             raise ActionError("only a table value moves to another column")
         to_column = to_column.strip()
         t = self.doc.table(target[0])
-        if to_column == target[2] or not to_column:
+        if to_column == v.target[2].partition("#")[0] or not to_column:
             raise ActionError("name another column")
         known = dict.fromkeys(t.columns + [c.column for r in t.rows for c in r.cells])
         if to_column not in known:

@@ -54,17 +54,18 @@ class ExtraActions:
         if v is None:
             self.say("no value selected", "warning")
             return
+        column_of = v.target[2].partition("#")[0]
         fields = [("printed", f"the value as the page prints it (in {v.unit})", v.printed)]
         if target[0] != "narrative":
-            fields.append(("column", "the column it is printed in", target[2]))
+            fields.append(("column", "the column it is printed in", column_of))
         fields.append(("reason", "reason (optional)", ""))
 
         def done(answer: dict | None) -> None:
             if not answer:
                 return
             reason = answer["reason"].strip()
-            column = answer.get("column", target[2]).strip()
-            if column != target[2]:
+            column = answer.get("column", column_of).strip()
+            if column != column_of:
                 e = self._do(self.session.move, v.target, column, reason)
                 if e is not None:
                     self.changed(f"moved (log {e.id}): {e.where} → column {column}")
