@@ -1,6 +1,7 @@
 """Proposed fixes a reviewer can accept: accept works on the value the check read (a prose line
 that states one key twice), and no proposal satisfies a check whose other side was not
-extracted (it would zero a printed number, or fill a value from a blank)."""
+extracted (it would zero a printed number, or fill a value from a blank). And the corrections
+for a wrong reading: a value moved to its column, a doubted row confirmed."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -12,7 +13,9 @@ from conftest import EXAMPLES, SEEDS
 from structurer.checks.diagnose import diagnose
 from structurer.checks.model import CheckReport, Result, TermValue
 from structurer.model import Span
-from structurer.repair.session import RepairSession
+from structurer.repair.apply import apply_entries
+from structurer.repair.log import Entry, LogError, read_log
+from structurer.repair.session import ActionError, RepairSession
 
 from test_repair import SEED, session_for
 
@@ -85,3 +88,63 @@ def test_no_proposal_on_a_seed_zeroes_a_printed_value_or_fills_a_blank(name, tmp
         assert v is not None, r.instance  # a proposal names a value that is there
         sides = {t.coefficient > 0 for t in r.terms if t.value is not None}
         assert len(sides) == 2, r.instance  # something was read on both sides
+
+
+# ------------------------------------------------------------------------------ the extraction is wrong here
+
+def test_move_a_value_to_the_column_it_is_printed_in(tmp_path):
+    src = tmp_path / "m.txt"
+    src.write_text((EXAMPLES / SEED).read_text(encoding="utf-8"), encoding="utf-8")
+    s = session_for(src)
+    t = s.doc.table("expenditure")
+    row = next(r for r in t.rows if not r.suspect and len(r.cells) >= 2)
+    have = {c.column for c in row.cells}
+    free = next(c for c in dict.fromkeys(t.columns + [c.column for r in t.rows for c in r.cells]) if c not in have)
+    cell = row.cells[-1]
+    with pytest.raises(ActionError, match="already has a value"):
+        s.move((t.id, row.id, cell.column), row.cells[0].column)
+    with pytest.raises(ActionError, match="has no column 'nope'"):
+        s.move((t.id, row.id, cell.column), "nope")
+    e = s.move((t.id, row.id, cell.column), free, "shifted one column")
+    assert (e.action, e.to_column, e.old) == ("move", free, cell.value)
+    moved = s.doc.table(t.id).row(row.id)
+    assert moved.cell(free).printed == cell.printed and moved.cell(cell.column) is None
+    assert s.last_change is not None and s.last_change.text().startswith("checks re-run:")
+    again = RepairSession(s.base, s.source, s.log.path, tmp_path / "again.json")  # the log replays it
+    assert not again.conflicts and again.doc.table(t.id).row(row.id).cell(free).printed == cell.printed
+    s.undo()
+    assert s.doc.table(t.id).row(row.id).cell(cell.column).printed == cell.printed
+
+
+def test_confirm_a_doubted_row_and_a_log_naming_no_such_row(tmp_path):
+    src = tmp_path / "d.txt"
+    src.write_text((EXAMPLES / "004_397ecf54ea00b92f.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    s = session_for(src)
+    t = s.doc.table("general_budget_basic_expenditure")
+    row = next(r for r in t.rows if r.suspect and r.cells)
+    with pytest.raises(ActionError, match="not a doubted row"):
+        s.confirm_row(t.id, next(r for r in t.rows if not r.suspect))
+    e = s.confirm_row(t.id, row, "read right")
+    assert (e.action, e.table, e.row, e.column) == ("row_good", t.id, row.id, f"row@{row.span.line_start}")
+    after = next(r for r in s.doc.table(t.id).rows if r.id == row.id)
+    assert not after.suspect and any("confirmed as read" in w for w in s.doc.warnings)
+    assert next(r for r in s.base.table(t.id).rows if r.id == row.id).suspect  # the original is untouched
+    bad = Entry("row_good", t.id, row.id, "row@1", id=9)
+    _, conflicts = apply_entries(s.base, [bad])
+    assert conflicts and "no such doubted row" in str(conflicts[0])
+
+
+def test_log_lines_of_the_new_actions_are_checked(tmp_path):
+    path = tmp_path / "x.corrections.jsonl"
+    path.write_text('{"v": 1, "id": 1, "action": "move", "table": "t", "row": "r", "column": "total", "old": "1"}\n',
+                    encoding="utf-8")
+    with pytest.raises(LogError, match="to_column"):
+        read_log(path)
+    path.write_text('{"v": 1, "id": 1, "action": "misread", "table": "t", "row": "r", "column": "total"}\n',
+                    encoding="utf-8")
+    with pytest.raises(LogError, match="needs a new value"):
+        read_log(path)
+    path.write_text('{"v": 1, "id": 1, "action": "document_error", "finding": "document.summary_located[document]",'
+                    ' "reason": "one table"}\n', encoding="utf-8")
+    (e,) = read_log(path)
+    assert e.target is None and e.finding == "document.summary_located[document]"
