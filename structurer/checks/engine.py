@@ -17,7 +17,7 @@ from . import expr as ex
 from .model import Diagnosis, Result, TermValue
 
 CATALOG_PATH = Path(__file__).with_name("catalog.yaml")
-_CODE_RE = re.compile(r"^\d{3}(\d{2}){0,2}$")
+_CODE_RE = vocab.CODE_RE
 _ZERO = Decimal(0)
 
 

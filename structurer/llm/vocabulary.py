@@ -12,7 +12,7 @@ from .. import vocab
 from ..normalize import compact
 from ..vocab import CODED_ROW_RULE, COLUMNS, NARRATIVE_KEY_SUFFIX, NARRATIVE_KEYS, ROWS
 
-CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+CODE_RE = vocab.CODE_RE
 
 
 
