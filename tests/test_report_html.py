@@ -285,7 +285,7 @@ def test_pdf_report_shows_the_pages_with_every_value_boxed_where_printed(tmp_pat
     finding = next(r for r in report.findings() if r.diagnosis is not None)
     d = finding.diagnosis
     k = next(i for i, (t, r, c) in enumerate(((t, r, c) for t in doc.tables for r in t.rows for c in r.cells), 1)
-             if (t.id, r.id, c.column) == (d.table, d.row, d.column) and not r.suspect)
+             if (t.id, r.id, c.column) == (d.table, d.row, d.column) and c.span == d.span and not r.suspect)
     assert "diag" in boxes[f"c{k}"][2]
     div = re.search(r'<div class="finding [^"]*" id="F\d+" data-terms="([^"]*)" data-diag="c%d">' % k, html)
     assert div and f"c{k}" in div.group(1).split()
