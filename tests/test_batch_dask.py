@@ -227,3 +227,19 @@ def test_small_text_dumps_share_a_task_and_pdfs_go_alone():
     tiny = [(f"s{i}.txt", {"rel": f"s{i}.txt", "size": 100}) for i in range(CHUNK_MAX + 1)]
     assert [len(g) for g in _chunks(iter(tiny), alone=False)] == [CHUNK_MAX, 1]
     assert [len(g) for g in _chunks(iter(tiny), alone=True)] == [1] * (CHUNK_MAX + 1)  # --timeout
+
+
+@pytest.mark.slow
+def test_the_documented_cluster_example_runs(tmp_path):
+    text = (ROOT / "docs" / "batch.md").read_text(encoding="utf-8")
+    after = text[text.index("This example is run\nby `tests/test_batch_dask.py`"):]
+    start = after.index("```python\n") + len("```python\n")
+    code = after[start:after.index("\n```", start)]
+    assert "LocalCluster(n_workers=2" in code and "processes=True" in code
+    (tmp_path / "example.py").write_text(code, encoding="utf-8")
+    rels = seed_copies(tmp_path / "corpus")
+    done = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == f"{len(rels)} done, 0 failed"
+    assert sorted(p.relative_to(tmp_path / "run" / "docs").as_posix() for p in (tmp_path / "run" / "docs").rglob("*.json")) == \
+           sorted(r + ".json" for r in rels)
