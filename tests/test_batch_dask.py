@@ -243,3 +243,15 @@ def test_the_documented_cluster_example_runs(tmp_path):
     assert done.stdout.strip() == f"{len(rels)} done, 0 failed"
     assert sorted(p.relative_to(tmp_path / "run" / "docs").as_posix() for p in (tmp_path / "run" / "docs").rglob("*.json")) == \
            sorted(r + ".json" for r in rels)
+
+
+def test_engine_options_are_checked_in_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from structurer.cli import app
+
+    (tmp_path / "in").mkdir()
+    for args, message in ((["--engine", "ray"], "unknown engine 'ray' (choose from local, dask)"),
+                          (["--send-bytes"], "--scheduler and --send-bytes need --engine dask")):
+        result = CliRunner().invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), *args])
+        assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output

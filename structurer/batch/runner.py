@@ -13,6 +13,10 @@ Design, for unattended runs over tens of thousands of files:
   (SIGKILL included) leaves no partial file and no false `done`; the next run redoes exactly
   the documents that were not finished. Workers notice a dead runner (their pipe closes)
   and exit.
+- Engines: `local` runs the pool above; `dask` sends the same tasks to a Dask cluster
+  (dask_engine.py) and writes each returned document here, so the manifest, the skip rule
+  and the kill safety below are the same for both (on a cluster a write cut short by a kill
+  leaves a hidden temporary, removed by the rerun).
 - Skip rule: a `done` document is skipped when it was made by the same backend with the
   prompt versions that are current now (see PromptVersions), its JSON is there, and its file is unchanged: same size and mtime, or else
   the same SHA-256 (re-hashed by a worker; a touched but identical file is not redone).
