@@ -24,6 +24,7 @@ from .apply import Target, parse_user_value
 from .session import ActionError, Finding, RepairSession
 from .tui_actions import ExtraActions
 from .tui_prompt import Prompt
+from .tui_page import WIDTH
 from .tui_render import SEV_STYLE, STATE_LABEL, cell_text, finding_text, money
 
 
@@ -124,6 +125,16 @@ class RepairApp(ExtraActions, App):
         if severity != "information":
             self.notify(message, severity=severity, markup=False)
 
+    def named(self, d) -> Target | None:
+        """The target of the value a diagnosis names (the one the check read)."""
+        v = self.session.value((d.table, d.row, d.column), d.span)
+        return v.target if v is not None else None
+
+    @staticmethod
+    def crop_width(widget) -> int:
+        """Characters a page crop may take in `widget` (its indent and a scroll bar aside)."""
+        return max(24, min(WIDTH, widget.size.width - 4)) if widget.size.width else WIDTH
+
     def in_tables(self) -> bool:
         return self.query_one("#tabs", TabbedContent).active == "tables-pane"
 
@@ -188,7 +199,7 @@ class RepairApp(ExtraActions, App):
             detail.update(Text("No failing check. " + "  ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
                                + "\nPress w to save, t to browse the tables.", style="green"))
         else:
-            detail.update(finding_text(self.session, f, self.readings.get(f.instance)))
+            detail.update(finding_text(self.session, f, self.readings.get(f.instance), self.crop_width(detail)))
 
     def load_table(self, index: int, keep_cursor: bool = False) -> None:
         doc = self.session.doc
@@ -209,15 +220,16 @@ class RepairApp(ExtraActions, App):
             self._row_index.setdefault(r.id, i)
             row = [Text(r.id, style="dim" if r.suspect else "bold"), Text(r.label[:18], style="dim" if r.suspect else "")]
             for j, col in enumerate(cols):
-                c = r.cell(col)
-                if c is None:
+                same = [c for c in r.cells if c.column == col]
+                if not same:
                     row.append("")
                     continue
                 key = (t.id, r.id, col)
-                if not r.suspect:
-                    self._cell_targets[(i, j + 2)] = key
+                if not r.suspect:  # two values read into one column: the checks read the last
+                    v = self.session.value(key, same[-1].span) if len(same) > 1 else None
+                    self._cell_targets[(i, j + 2)] = v.target if v is not None else key
                 style = "dim" if r.suspect else "bold red" if key in failing else ""
-                row.append(Text(c.printed.replace("\n", "⏎"), style=style))
+                row.append(Text(" | ".join(c.printed.replace("\n", "⏎") for c in same), style=style))
             cells.add_row(*row)
         cells.border_title = f"{t.id} · {t.title} · {t.unit}"
         if keep_cursor:
@@ -227,7 +239,8 @@ class RepairApp(ExtraActions, App):
     def update_cell_detail(self) -> None:
         target = self.current_cell()
         self.query_one("#cell-detail", Static).update(
-            cell_text(self.session, target) if target else Text("select a value", style="dim"))
+            cell_text(self.session, target, self.crop_width(self.query_one("#cell-detail", Static)))
+            if target else Text("select a value", style="dim"))
 
     # ---------------------------------------------------------------- events
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -267,7 +280,7 @@ class RepairApp(ExtraActions, App):
         if self.in_tables():
             target = self.current_cell()
             r = next((r for r in self.session.report.findings() if r.diagnosis is not None
-                      and (r.diagnosis.table, r.diagnosis.row, r.diagnosis.column) == target), None)
+                      and self.named(r.diagnosis) == target), None)
             if r is None:
                 self.say("no suggested fix for this value (e: edit it)", "warning")
                 return

@@ -14,7 +14,7 @@ from ..ingest import SourceText
 from ..model import Span
 from .apply import Target
 from .session import Finding, RepairSession
-from .tui_page import page_crop, pdf_path
+from .tui_page import WIDTH, page_crop, pdf_path
 
 CROPS = 4  # page crops in a finding's detail (a check may name many values)
 SEV_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
@@ -54,7 +54,8 @@ def source_excerpt(source: SourceText | None, span: Span | None, style: str = "r
     return out
 
 
-def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
+def finding_text(session: RepairSession, f: Finding, second=None, width: int = WIDTH) -> Text:
+    """`width`: characters the page crops may take."""
     r = f.result
     t = Text()
     t.append(f"{r.severity.upper()} ", style=SEV_STYLE.get(r.severity, ""))
@@ -83,7 +84,7 @@ def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
         where = getattr(v.obj, "where", None) if v is not None else None
         if where is not None and pdf_path(session.source) and shown < CROPS:
             shown += 1
-            t.append_text(page_crop(session.source, where))  # the print, not the text derived from it
+            t.append_text(page_crop(session.source, where, width))  # the print, not the text derived from it
         else:
             t.append_text(source_excerpt(session.source, term.span,
                                          "reverse bold red" if is_target else "reverse bold yellow"))
@@ -129,7 +130,7 @@ def finding_text(session: RepairSession, f: Finding, second=None) -> Text:
     return t
 
 
-def cell_text(session: RepairSession, target: Target) -> Text:
+def cell_text(session: RepairSession, target: Target, width: int = WIDTH) -> Text:
     t = Text()
     v = session.value(target)
     if v is None:
@@ -140,7 +141,7 @@ def cell_text(session: RepairSession, target: Target) -> Text:
              f"{v.span.line_start}–{v.span.line_end}\n")
     where = getattr(v.obj, "where", None)
     if where is not None and pdf_path(session.source):
-        t.append_text(page_crop(session.source, where))
+        t.append_text(page_crop(session.source, where, width))
     else:
         t.append_text(source_excerpt(session.source, v.span))
     for r in session.results_with(target)[:6]:
