@@ -241,6 +241,9 @@ def test_tui_on_a_misread_pdf_accept_first_finding_and_correct_the_reading(tmp_p
     log = session.log.path
     first = f"coded.row_total[{ROW[0]}:row={ROW[1]}]"
 
+    def entries_now():
+        return lines(log)
+
     async def drive():
         app = RepairApp(session)
         async with app.run_test(size=(160, 48)) as pilot:
@@ -270,6 +273,16 @@ def test_tui_on_a_misread_pdf_accept_first_finding_and_correct_the_reading(tmp_p
             await pilot.press("a")
             await pilot.pause()
             assert f"1 fixed ({first})" in shown(app, "#status") and first not in app._finding_keys
+            # the tables view shows both values of the column, and the page around the one selected
+            await pilot.press("g")
+            await pilot.pause()
+            app.screen.query_one("#field-where").value = "/".join(ROW)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.current_cell() == (*ROW, f"total#{entries_now()[2]['column'].split('#')[1]}")
+            assert "page 11, as printed" in shown(app, "#cell-detail")
+            grid = app.query_one("#cells", DataTable)
+            assert "6981000.0 | 6981000.00" in str(grid.get_cell_at(grid.cursor_coordinate))
             await pilot.press("w")
             await pilot.pause()
             await pilot.press("q")
