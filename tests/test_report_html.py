@@ -311,6 +311,7 @@ def test_report_command_on_a_pdf(tmp_path):
 BOX_PLAIN = (224, 168, 0)  # mark.v.box outline (html_assets)
 BOX_LIKELY_WRONG = (217, 48, 37)  # mark.v.box.diag outline
 PAGES_BACKGROUND = (82, 90, 102)
+SELECTED = (26, 115, 232)  # mark.v.box.sel outline
 
 
 @pytest.mark.slow
@@ -334,8 +335,21 @@ def test_pdf_report_renders_in_headless_chromium(tmp_path):
     assert len(greys) >= 6  # the page image: its grey levels of printed text and rules
     assert seen[BOX_PLAIN] > 300, "no value boxed on screen"
     assert seen[BOX_LIKELY_WRONG] > 40, "the likely-wrong value was not scrolled into view"
-    r = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri())
+    # a finding (as if clicked: #F1) selects the boxes of all its values
+    shot2 = tmp_path / "finding.png"
+    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot2}", f"--window-size={size[0]},{size[1]}",
+                     page.as_uri() + "#F1")
+    assert r.returncode == 0 and shot2.exists(), r.stderr[-2000:]
+    with Image.open(shot2) as im:
+        left = im.convert("RGB").crop((0, 70, int(size[0] * 0.58), size[1]))
+        selected = Counter({c: n for n, c in left.getcolors(maxcolors=1 << 24)})
+    assert selected[SELECTED] > 2 * seen[SELECTED] + 100, (selected[SELECTED], seen[SELECTED])
+    r = run_chromium(browser, tmp_path / "profile", "--dump-dom", page.as_uri() + "#F1")
     assert r.returncode == 0 and 'data-ready="' in r.stdout, r.stderr[-2000:]
+    terms = re.search(r'id="F1" data-terms="([^"]*)"', html).group(1).split()
+    dom_selected = {i for cls, ids in re.findall(r'<mark class="([^"]*)" data-c="([^"]*)"', r.stdout)
+                    if "sel" in cls.split() for i in ids.split()}
+    assert set(terms) <= dom_selected and 'class="finding sev-error sel"' in r.stdout
 
 
 CORPUS = Path(os.environ.get("STRUCTURER_CORPUS") or Path(__file__).resolve().parent.parent.parent / "shared"

@@ -78,6 +78,7 @@ mark.v.box.fail{background:rgba(255,201,196,.35);outline:2px solid #e8710a}
 mark.v.box.diag{background:rgba(255,138,128,.45);outline:3px solid #d93025}
 mark.v.box:hover{outline:3px solid #1a73e8;z-index:2}
 mark.v.box.sel{outline:3px solid #1a73e8;outline-offset:1px;z-index:3}
+mark.v.box.diag.sel{outline:3px solid #d93025;box-shadow:0 0 0 5px #1a73e8}
 section.lost{background:#fff;border-radius:4px;padding:6px 10px;margin:0 auto;max-width:1100px}
 section.lost h3{font-size:13px;margin:2px 0 4px}
 .finding[data-terms]{cursor:pointer}
@@ -132,7 +133,9 @@ JS = r"""
   });
   var h=location.hash;
   if(h.indexOf('#tab-')===0){showTab(h.slice(5));}
+  var fh=h.indexOf('#F')===0&&document.getElementById(h.slice(1));
   if(h.indexOf('#s-')===0){toSource(h.slice(3));}
+  else if(fh&&fh.dataset.terms){showFinding(fh);}
   else{var first=document.querySelector('mark.v.diag')||document.querySelector('mark.v.fail')
       ||document.querySelector('mark.v');
     if(first){first.scrollIntoView({block:'center',inline:'nearest'});}}
