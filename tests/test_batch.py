@@ -294,3 +294,16 @@ def test_a_corrupt_manifest_is_refused_in_one_line(tmp_path):
     text = result.stdout + (result.stderr or "")
     assert result.exit_code == 2 and "is not a structurer manifest (file is not a database)" in text
     assert "Traceback" not in text and len([ln for ln in text.splitlines() if ln.strip()]) == 1
+
+
+def test_the_pool_recycles_workers_and_answers_every_task_once(tmp_path):
+    from structurer.batch.pool import run_pool
+
+    tasks = [(i, {"rel": name, "path": str(EXAMPLES / name), "output": str(tmp_path / f"{i}.json"),
+                  "backend": "rules"}) for i, name in enumerate(SEEDS * 2)]
+    started, answered, lost = [], [], []
+    run_pool(iter(tasks), 2, on_start=lambda tag, task: started.append(tag),
+             on_result=lambda tag, task, result: answered.append((tag, result["status"])),
+             on_lost=lambda tag, task, reason: lost.append(tag), recycle_after=1)
+    assert sorted(started) == list(range(len(tasks))) and not lost
+    assert sorted(answered) == [(i, "done") for i in range(len(tasks))]

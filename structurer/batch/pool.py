@@ -1,21 +1,27 @@
-"""A pool of worker processes that each hold one task at a time.
+"""A pool of worker processes, each working through a short queue of tasks.
 
 Workers are plain processes started from a fork server (preloaded with the extraction
-code). A worker that dies (crash, OOM kill) or exceeds `timeout` loses only the task it
-held: the caller hears of it through `on_lost`, the worker is replaced and the pool goes
+code). Each worker holds up to `DEPTH` tasks: the one it is working on and the next, already
+in its pipe, so that it never waits for the caller between two documents (on a busy
+machine the caller may not get a core for a while). A worker that dies (crash, OOM kill) or
+exceeds `timeout` loses only the task it was working on: the caller hears of it through
+`on_lost`, its queued task goes to another worker, the worker is replaced and the pool goes
 on. Workers are replaced after `recycle_after` tasks so no slow leak can grow without
-bound. At most one task per worker is in flight, so the caller's memory stays flat however
-many tasks the iterator yields.
+bound. At most `DEPTH` tasks per worker are in flight, so the caller's memory stays flat
+however many tasks the iterator yields.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
 import signal
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 
 from .worker import WARM_MODULES, worker_main
+
+DEPTH = 2  # tasks in flight per worker: the current one and the next
 
 
 def _context():
@@ -27,25 +33,33 @@ def _context():
 
 
 class _Slot:
-    """One worker process and the task it holds."""
+    """One worker process and the tasks it holds, in the order it works through them."""
 
     def __init__(self, ctx) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=worker_main, args=(child,), daemon=True)
         self.proc.start()
         child.close()  # the worker's end lives in the worker only: its death closes the pipe
-        self.tag: object = None
-        self.task: dict | None = None
-        self.since = 0.0
+        self.held: deque[tuple[object, dict]] = deque()  # the first is being worked on
+        self.since = 0.0  # when the first started
         self.served = 0
 
     def send(self, tag: object, task: dict) -> None:
-        self.tag, self.task, self.since = tag, task, time.monotonic()
         self.conn.send(task)
+        self.held.append((tag, task))
+        if len(self.held) == 1:
+            self.since = time.monotonic()
+
+    def done(self) -> tuple[object, dict]:
+        """The first task answered: the next one starts now."""
+        tag, task = self.held.popleft()
+        self.served += 1
+        self.since = time.monotonic()
+        return tag, task
 
     def stop(self, grace: float = 2.0) -> None:
         try:
-            if self.task is None:
+            if not self.held:
                 self.conn.send(None)
             else:
                 self.proc.kill()
@@ -83,35 +97,54 @@ def run_pool(tasks: Iterator[tuple[object, dict]], size: int, *,
              on_start: Callable[[object, dict], None] | None = None,
              tick: Callable[[], None] | None = None,
              timeout: float | None = None, recycle_after: int = 1000) -> None:
-    """Send each (tag, task) to a free worker; call `on_result(tag, task, result)` with its
-    answer, or `on_lost(tag, task, reason)` when its worker died or ran over `timeout`.
-    Returns when the iterator is exhausted and every answer is in; an exception (Ctrl-C
-    included) stops all workers on its way out."""
+    """Send each (tag, task) to a worker; call `on_result(tag, task, result)` with its
+    answer, or `on_lost(tag, task, reason)` when its worker died or ran over `timeout` while
+    working on it. `on_start` is called once per task, when it is first sent. Returns when
+    the iterator is exhausted and every answer is in; an exception (Ctrl-C included) stops
+    all workers on its way out."""
     ctx = _context()
     slots: list[_Slot] = []
+    again: deque[tuple[object, dict]] = deque()  # queued behind a task whose worker died: resend
+
+    def take() -> tuple[object, dict] | None:
+        if again:
+            return again.popleft()
+        step = next(tasks, None)
+        if step is not None and on_start is not None:
+            on_start(*step)
+        return step
+
+    def replace(i: int) -> None:
+        slot = slots[i]
+        slot.kill()
+        again.extend(slot.held)
+        slots[i] = _Slot(ctx)
+
     try:
         slots = [_Slot(ctx) for _ in range(max(1, size))]
         exhausted = False
         while True:
-            for i, slot in enumerate(slots):  # keep every worker busy
-                if slot.task is None and not exhausted:
-                    step = next(tasks, None)
+            for i in range(len(slots)):  # keep every worker's queue full
+                while not exhausted or again:
+                    slot = slots[i]
+                    if slot.served >= recycle_after and not slot.held:
+                        slot.stop()
+                        slot = slots[i] = _Slot(ctx)
+                    if len(slot.held) >= DEPTH or slot.served + len(slot.held) >= recycle_after:
+                        break
+                    step = take()
                     if step is None:
                         exhausted = True
                         break
-                    tag, task = step
-                    if slot.served >= recycle_after:
-                        slot.stop()
-                        slot = slots[i] = _Slot(ctx)
-                    if on_start is not None:
-                        on_start(tag, task)
                     try:
-                        slot.send(tag, task)
-                    except OSError:  # the idle worker is gone: not the task's fault
-                        slot.kill()
-                        slot = slots[i] = _Slot(ctx)
-                        slot.send(tag, task)
-            busy = [s for s in slots if s.task is not None]
+                        slot.send(*step)
+                    except OSError:  # the worker is gone: not this task's fault
+                        again.appendleft(step)
+                        if slot.held:  # but the one it was working on is lost with it
+                            tag, task = slot.held.popleft()
+                            on_lost(tag, task, death(slot))
+                        replace(i)
+            busy = [s for s in slots if s.held]
             if not busy:
                 break
             pause = 0.25
@@ -121,31 +154,26 @@ def run_pool(tasks: Iterator[tuple[object, dict]], size: int, *,
             ready = set(wait([s.conn for s in busy] + [s.proc.sentinel for s in busy], timeout=pause))
             now = time.monotonic()
             for i, slot in enumerate(slots):
-                if slot.task is None:
+                if not slot.held:
                     continue
-                result = None
                 if slot.conn in ready or slot.proc.sentinel in ready:
+                    answered = False
                     try:
-                        if slot.conn.poll():
+                        while slot.held and slot.conn.poll():  # every answer already sent
                             result = slot.conn.recv()
+                            tag, task = slot.done()
+                            on_result(tag, task, result)
+                            answered = True
                     except (EOFError, OSError):
-                        result = None
-                    if result is None:
-                        on_lost(slot.tag, slot.task, death(slot))
-                        slot.kill()
-                        slots[i] = _Slot(ctx)
-                        continue
+                        answered = False
+                    if slot.held and not answered and not slot.proc.is_alive():
+                        tag, task = slot.held.popleft()
+                        on_lost(tag, task, death(slot))
+                        replace(i)
                 elif timeout is not None and now - slot.since > timeout:
-                    on_lost(slot.tag, slot.task, f"timed out after {timeout:g} s (worker stopped)")
-                    slot.kill()
-                    slots[i] = _Slot(ctx)
-                    continue
-                else:
-                    continue
-                tag, task = slot.tag, slot.task
-                slot.tag, slot.task = None, None
-                slot.served += 1
-                on_result(tag, task, result)
+                    tag, task = slot.held.popleft()
+                    on_lost(tag, task, f"timed out after {timeout:g} s (worker stopped)")
+                    replace(i)
             if tick is not None:
                 tick()
     finally:
