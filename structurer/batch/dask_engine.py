@@ -17,7 +17,9 @@ cluster's per-task cost is paid once for them; a PDF or DOCX is a task of its ow
   redoes exactly those (see runner.py). The tasks it had submitted are forgotten by the
   scheduler when its client disconnects.
 - Flat memory: at most two tasks per worker thread are in flight (one running, one queued
-  so that no worker waits for the coordinator), however large the corpus.
+  so that no worker waits for the coordinator), however large the corpus; returned
+  documents are written by a few threads of the coordinator (each write ends with an
+  fsync), at most a bounded number waiting.
 
 Without `--scheduler` a LocalCluster of `--jobs` single-threaded worker processes is started
 for the run (and stopped at its end). Workers import the extraction code and tune their
@@ -31,11 +33,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as futures_wait
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..ingest import TEXT_SUFFIXES, one_line
+from ..output import write_atomic
 from .worker import WARM_MODULES, process, warm
 
 _warmed = False
@@ -154,6 +159,18 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
                 cluster.close()
 
 
+WRITERS = 4  # threads writing outputs on the coordinator
+
+
+def _write(task: dict, result: dict) -> None:
+    """Write a document returned by a worker to its output, atomically; a failed write turns
+    the result into a failure (the document is not done)."""
+    try:
+        write_atomic(task["output"], result.pop("document"))
+    except OSError as exc:
+        result.update(status="failed", error=f"cannot write {task['output']}: {exc.strerror or exc}")
+
+
 CHUNK_BYTES = 256 * 1024  # small documents travel together up to this many input bytes…
 CHUNK_MAX = 8  # …and this many documents: the per-task cost of the cluster is paid once for them
 
@@ -183,8 +200,12 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
     from distributed import KilledWorker, wait
 
     chunks = _chunks(tasks, timeout is not None)
+    writing: dict = {}  # write future → (tag, task, result)
     retry: list[list[tuple[object, dict]]] = []  # documents of a chunk that killed its workers, one by one
-    with client.as_current():  # wait() finds the client of this run, not a process-wide default
+    with client.as_current(), ThreadPoolExecutor(WRITERS, thread_name_prefix="write") as writer:
+        # wait() finds the client of this run, not a process-wide default; outputs are
+        # written by a few threads (each write ends with an fsync: one at a time, they would
+        # hold up a coordinator feeding many workers)
         client.run(warm_worker)
         threads, checked = 0, 0.0
         exhausted = False
@@ -194,7 +215,8 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                 threads = max(1, sum(client.nthreads().values()))
                 checked = now
             depth = threads if timeout is not None else 2 * threads
-            while len(inflight) < depth and (retry or not exhausted):
+            # (a slow disk holds back new tasks rather than piling up documents to write)
+            while len(inflight) < depth and len(writing) < 4 * depth and (retry or not exhausted):
                 again = bool(retry)
                 group = retry.pop() if again else next(chunks, None)
                 if group is None:
@@ -219,19 +241,25 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                 fut = client.submit(structure, payload, pure=False,  # the key names the documents
                                     key=f"structure {first} {uuid.uuid4().hex[:12]}")
                 inflight[fut] = (kept, time.monotonic())
-            if not inflight:
+            if not inflight and not writing:
                 break
             try:
-                done, _ = wait(list(inflight), timeout=0.25, return_when="FIRST_COMPLETED")
+                done, _ = (wait(list(inflight), timeout=0.02 if writing else 0.25, return_when="FIRST_COMPLETED")
+                           if inflight else (set(), None))
             except TimeoutError:
                 done = set()
+            if not inflight:
+                futures_wait(list(writing), timeout=0.25, return_when=FIRST_COMPLETED)
             for fut in done:
                 group, _ = inflight.pop(fut)
                 if fut.status == "finished":
                     results = fut.result()
                     fut.release()
                     for (tag, task), result in zip(group, results):
-                        on_result(tag, task, result)
+                        if "document" in result:  # written beside the loop; recorded when in place
+                            writing[writer.submit(_write, task, result)] = (tag, task, result)
+                        else:
+                            on_result(tag, task, result)
                     continue
                 exc = fut.exception()
                 fut.release()
@@ -248,5 +276,9 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                         fut.cancel()
                         for tag, task in group:
                             on_lost(tag, task, f"timed out after {timeout:g} s (result discarded)")
+            for w in [w for w in writing if w.done()]:
+                tag, task, result = writing.pop(w)
+                w.result()  # _write never raises
+                on_result(tag, task, result)
             if tick is not None:
                 tick()

@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..output import write_atomic
 from .discovery import Input, count_inputs, iter_inputs, normalize_suffixes
 from .manifest import FILENAME, Manifest, ManifestError, connect, failures
 from .progress import Reporter
@@ -383,12 +382,6 @@ def _record(manifest: Manifest, opts: BatchOptions, out_dir: Path, task: dict, r
             reporter: Reporter) -> None:
     rel = task["rel"]
     status = result.get("status")
-    if status == "done" and "document" in result:  # computed on a cluster: written here, once
-        try:
-            write_atomic(task["output"], result.pop("document"))
-        except OSError as exc:
-            result.update(status="failed", error=f"cannot write {task['output']}: {exc.strerror or exc}")
-            status = "failed"
     if status == "done":
         result["output"] = Path(task["output"]).relative_to(out_dir).as_posix()
         manifest.record_done(rel, opts.backend, result.get("prompt_versions") or {}, result,

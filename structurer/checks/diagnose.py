@@ -64,10 +64,14 @@ def typo_distance(printed: str | None, value: Decimal, dec: int) -> int:
     return d[len(a)][len(b)]
 
 
-def _grounded(r: Result, t: TermValue) -> bool:
-    """May a fix be proposed for `t` to satisfy `r`? Only when a value was extracted on the other
+def _grounded(r: Result, t: TermValue, fix: Decimal | None) -> bool:
+    """May `fix` be proposed for `t` to satisfy `r`? Only when a value was extracted on the other
     side of the check: a blank is no evidence (the other side may be printed where it was not
-    read), and "fixing" a printed number to what a blank says would zero it."""
+    read), and "fixing" a printed number to what a blank says would zero it. A number stated in
+    the prose is never proposed to be zero (the tables printing zeros there is no slip of the pen
+    in the prose)."""
+    if t.kind == "narrative" and fix == 0 and t.value != 0:
+        return False
     return any(o is not t and o.value is not None and (o.coefficient > 0) != (t.coefficient > 0)
                for o in r.terms)
 
@@ -77,7 +81,7 @@ def diagnose(report: CheckReport) -> None:
         d = r.diagnosis
         if d is not None and r.status == "fail" and r.delta is None:
             t = next((t for t in r.terms if t.key == (d.table, d.row, d.column)), None)
-            if t is None or not _grounded(r, t):
+            if t is None or not _grounded(r, t, d.fix):
                 r.diagnosis = None
     fails = [r for r in report.results if r.status == "fail" and r.delta is not None and r.linear]
     if not fails:
@@ -105,7 +109,7 @@ def diagnose(report: CheckReport) -> None:
         fix = min(fixes)[1]  # the tightest check says most precisely what the value should be
         if any(abs(f - fix) > tol for _, f in fixes):
             continue  # the failures disagree on what this value should be
-        if not all(_grounded(r, t) for r, t in failing):
+        if not all(_grounded(r, t, fix) for r, t in failing):
             continue  # nothing extracted on the other side of a check: no evidence for a fix
         if all(_holds(r.op, r.delta + t.coefficient * (fix - t.value), r.envelope) for r, t in entries):
             t0 = failing[0][1]
