@@ -148,3 +148,13 @@ def test_log_lines_of_the_new_actions_are_checked(tmp_path):
                     ' "reason": "one table"}\n', encoding="utf-8")
     (e,) = read_log(path)
     assert e.target is None and e.finding == "document.summary_located[document]"
+
+
+def test_a_prose_number_is_never_proposed_to_be_zero():
+    prose = TermValue("narrative", "expenditure.basic", "amount@5", 1, Decimal("3418000.00"), "341.8", "万元", SPAN,
+                      kind="narrative")
+    zero = TermValue("t", "basic", "total", -1, Decimal("0.00"), "0.00", "元", SPAN)
+    r = _check(prose, zero, delta="3418000.00")  # the table prints 0.00 where the prose says 341.8万元
+    diagnose(CheckReport("x", [r]))
+    d = r.diagnosis
+    assert d is not None and (d.table, d.fix) == ("t", Decimal("3418000.00"))  # the table cell, not the prose
