@@ -42,8 +42,11 @@ def register(app: typer.Typer) -> None:
                                             "check's values again (key m): a name in structurer.toml or a model id"),
         config: Optional[Path] = typer.Option(None, "--config", help="structurer.toml for --model"),
     ) -> None:
-        """Review findings beside the source and correct values (corrections go to an append-only
-        log; the corrected document is written on save). `--apply LOG` does it non-interactively.
+        """Review findings beside the source (for a PDF, the page around each value) and correct
+        values: accept a fix, edit, keep as printed (the document is wrong), or `x` the extraction
+        is wrong (the value as printed, a value moved to its column, a doubted row confirmed).
+        Corrections go to an append-only log; the corrected document is written on save.
+        `--apply LOG` does it non-interactively.
         With --model, `m` asks the model to read the values of a failing check again and `A`
         takes its reading (grounded: only values printed on the lines it cites)."""
         from .gold_writer import GoldWriteError

@@ -1,5 +1,6 @@
 """One self-contained HTML page per document: the source text with every extracted value
-highlighted where its span points, the tables, and the check findings, all cross-linked.
+highlighted where its span points (for a PDF: its pages with every value boxed where it was
+printed, see html_pages), the tables, and the check findings, all cross-linked.
 
 No external asset and no server: CSS and JS are inline. The source is written out verbatim
 (HTML-escaped) and cut only at span and line boundaries, so the characters inside the
