@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from textual.widgets import DataTable, Static
 
+from conftest import EXAMPLES
 from structurer.gold import load_gold
 from structurer.output import load_document
 from structurer.repair.tui import GoldTarget, RepairApp
@@ -303,3 +304,44 @@ def test_tui_on_a_misread_pdf_accept_first_finding_and_correct_the_reading(tmp_p
     assert [(c.column, c.value) for c in row.cells if c.column in ("total", "basic")] == [
         ("total", Decimal("6981000.0")), ("total", Decimal("6981000.00")),
         ("basic", Decimal("3418000.0")), ("basic", Decimal("3418000.00"))]
+
+
+def test_tui_extraction_wrong_moves_a_value_and_confirms_a_doubted_row(tmp_path):
+    src = tmp_path / "d.txt"
+    src.write_text((EXAMPLES / "004_397ecf54ea00b92f.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    session = session_for(src)
+    t = session.doc.table("general_budget_basic_expenditure")
+    doubted = next(r for r in t.rows if r.suspect and r.cells)
+
+    async def drive():
+        app = RepairApp(session)
+        async with app.run_test(size=(160, 48)) as pilot:
+            await pilot.pause()
+            assert app.goto(f"{t.id}/{doubted.id}")
+            await pilot.pause()
+            await pilot.press("x")
+            await pilot.pause()
+            assert "doubted" in str(app.screen.query_one("Label").render())
+            await pilot.press(*"looked at it", "enter")
+            await pilot.pause()
+            assert "row confirmed as read" in shown(app, "#status") and "checks re-run" in shown(app, "#status")
+            # a value read into the wrong column: x, then name its column
+            assert app.goto("expenditure/2101202")
+            await pilot.pause()
+            cells = app.query_one("#cells", DataTable)
+            target = app.current_cell()
+            row = session.doc.table("expenditure").row("2101202")
+            free = next(c for c in session.doc.table("expenditure").columns if row.cell(c) is None)
+            await pilot.press("x")
+            await pilot.pause()
+            assert app.screen.query_one("#field-column").value == target[2]
+            app.screen.query_one("#field-column").value = free
+            await pilot.press("enter", "enter", "enter")
+            await pilot.pause()
+            assert "moved" in shown(app, "#status"), shown(app, "#status")
+            assert session.doc.table("expenditure").row("2101202").cell(free) is not None and cells.row_count
+
+    asyncio.run(drive())
+    actions = [(x["action"], x.get("to_column")) for x in lines(session.log.path)]
+    assert actions[0] == ("row_good", None) and actions[1][0] == "move"
+    assert not next(r for r in session.doc.table(t.id).rows if r.id == doubted.id).suspect
