@@ -65,7 +65,12 @@ a:hover{text-decoration:underline}
 body.paged main{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}
 body.paged #left{background:#525a66}
 #pages{padding:10px 12px 40px}
-section.page{margin:0 auto 16px;max-width:1100px}
+section.page{margin:0 auto 16px;width:calc(100% * var(--z,1));max-width:calc(1100px * var(--z,1))}
+.zoombar{position:sticky;top:0;z-index:4;margin:-10px -12px 8px;padding:4px 12px;background:#3c434d;color:#e8eaed;
+ font-size:12px}
+.zoombar button{font:inherit;margin-left:4px;padding:1px 8px;border:1px solid #6b7280;border-radius:3px;
+ background:#525a66;color:#fff;cursor:pointer}
+.zoombar button.on{background:#e8eaed;color:#1d2330;border-color:#e8eaed}
 .pg-no{color:#e8eaed;font-size:12px;margin:0 0 3px}
 .sheet{position:relative;background:#fff;box-shadow:0 1px 4px rgba(0,0,0,.5)}
 .sheet img{display:block;width:100%;height:100%}
@@ -126,6 +131,9 @@ JS = r"""
     if(a&&a.classList.contains('goto-line')){ev.preventDefault();var l=document.querySelector(a.getAttribute('href'));
       if(l){l.scrollIntoView({block:'center'});flash(l);}return;}
     if(m){var ids=m.dataset.c.split(' ');toCell(ids);info.textContent=m.title;info.style.display='block';return;}
+    var z=ev.target.closest('[data-zoom]');
+    if(z){document.getElementById('pages').style.setProperty('--z',z.dataset.zoom);
+      all('[data-zoom]').forEach(function(b){b.classList.toggle('on',b===z);});return;}
     var f=ev.target.closest('.finding');
     if(f&&f.dataset.terms){showFinding(f);return;}
     var b=ev.target.closest('nav.tabs button'); if(b){showTab(b.dataset.tab);return;}

@@ -119,7 +119,9 @@ def pages_html(images: list[PageImage], items: list[Item], places: dict[str, Whe
                       f'data-c="{it.id}" title="{esc(it.tip)}">{esc(it.label)}</mark></li>' for it in lost)
         parts.append(f'<section class="lost"><h3>{len(lost)} value(s) with no place on a page shown</h3>'
                      f'<ul>{lis}</ul></section>')
-    return '<div id="pages">' + "".join(parts) + "</div>"
+    zoom = ('<div class="zoombar">zoom <button data-zoom="1" class="on">fit</button><button data-zoom="1.5">150%</button>'
+            '<button data-zoom="2">200%</button></div>')
+    return f'<div id="pages">{zoom}' + "".join(parts) + "</div>"
 
 
 @dataclass
