@@ -255,3 +255,26 @@ def test_engine_options_are_checked_in_one_line(tmp_path):
                           (["--send-bytes"], "--scheduler and --send-bytes need --engine dask")):
         result = CliRunner().invoke(app, ["batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), *args])
         assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_local_cluster_cleanly_and_the_rerun_resumes(tmp_path):
+    src = tmp_path / "in"
+    rels = seed_copies(src, copies=8)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out), "--engine",
+                             "dask", "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while _done(out) < 8:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the batch is too slow"
+        time.sleep(0.005)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: coordinator and workers alike
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stdout + stderr
+    assert stdout.startswith("interrupted:") and "Traceback" not in stdout + stderr
+    again = cli("batch", str(src), "--out", str(out), "--engine", "dask", "--jobs", "2")
+    assert again.returncode == 0 and "Traceback" not in again.stdout + again.stderr
+    after = rows(out)
+    assert len(after) == len(rels) and all(r["status"] == "done" for r in after.values())

@@ -31,6 +31,7 @@ local engine) must not pay for it.
 from __future__ import annotations
 
 import logging
+import signal
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
@@ -60,6 +61,13 @@ def structure(tasks: list[dict]) -> list[dict]:
     return [process(t) for t in tasks]
 
 
+def dask_setup(worker) -> None:
+    """Run by each worker of the local cluster as it starts (its `preload`): Ctrl-C reaches
+    the whole process group, and the coordinator decides (a worker stopping on its own would
+    print a traceback for each document it held)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def warm_worker() -> int:
     """Run once on every worker at the start: imports and GC tuning before the first task."""
     global _warmed
@@ -70,9 +78,10 @@ def warm_worker() -> int:
 
 
 @contextmanager
-def _quiet(level: int = logging.ERROR):
-    """distributed logs worker restarts and reconnects as warnings: the batch reports what
-    matters itself (a document retried is simply done; one failed is in the summary)."""
+def _quiet(level: int = logging.CRITICAL):
+    """distributed logs worker restarts and reconnects as warnings, and connections cut short
+    by a stop (Ctrl-C) as errors with tracebacks: the batch reports what matters itself (a
+    document retried is simply done; one failed is in the summary with its reason)."""
     loggers = [logging.getLogger(n) for n in ("distributed", "tornado", "asyncio")]
     old = [lg.level for lg in loggers]
     for lg in loggers:
@@ -98,6 +107,7 @@ def _connect(scheduler: str | None, workers: int, connect_timeout: float):
         # statistical profiler costs a few percent of every document), and their event loop
         # wakes up less often: each wake-up takes the GIL from the document being structured.
         settings = {"distributed.worker.profile.enabled": False,
+                    "distributed.worker.preload": ["structurer.batch.dask_engine"],  # dask_setup
                     "distributed.admin.tick.interval": "500ms",
                     "distributed.worker.memory.monitor-interval": "1s",
                     "distributed.admin.system-monitor.interval": "5s"}
@@ -108,7 +118,7 @@ def _connect(scheduler: str | None, workers: int, connect_timeout: float):
         with dask.config.set(settings):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, scheduler_kwargs={"dashboard": False},
-                                   silence_logs=logging.ERROR)
+                                   silence_logs=logging.CRITICAL)
         return Client(cluster, set_as_default=False), cluster
     try:
         client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
