@@ -193,6 +193,8 @@ def test_tui_on_a_pdf_accept_edit_undo_save_gold_and_quit(tmp_path):
             await pilot.press("u")
             await pilot.pause()
             assert "2 new" in shown(app, "#status") and app._finding_keys == [*mine, summary]
+            grid = app.query_one("#findings", DataTable)
+            assert [str(grid.get_row_at(k)[1]) for k in range(3)] == ["new", "new", ""]  # marked in the list
 
             # edit: type the value (another than proposed), then the proposed one
             await pilot.press("e")

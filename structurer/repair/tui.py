@@ -177,12 +177,15 @@ class RepairApp(ExtraActions, App):
         fl.clear()
         fs = self.session.findings()
         self._finding_keys = [f.instance for f in fs]
-        for f in fs:
+        new = set(self.session.last_change.new) if self.session.last_change is not None else set()
+        for k, f in enumerate(fs):
             r = f.result
+            state = STATE_LABEL[f.state] or ("new" if r.instance in new else "")
             fl.add_row(Text(r.severity, style=SEV_STYLE.get(r.severity, "")),
-                       Text(STATE_LABEL[f.state], style="magenta"),
+                       Text(state, style="magenta"),
                        Text(money(r.delta) if r.delta is not None else "", justify="right"),
-                       Text(r.instance), key=r.instance)  # Text: an instance's [..] is not markup
+                       Text(r.instance), key=str(k))  # Text: an instance's [..] is not markup; two
+            # findings may share an instance (a prose line stating a key twice)
         if fs:
             row = self._finding_keys.index(keep) if keep in self._finding_keys else min(max(old_row, 0), len(fs) - 1)
             fl.move_cursor(row=row)
