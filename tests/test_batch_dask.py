@@ -86,6 +86,13 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path):
     with pytest.raises(EngineError, match=r"^cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9 "):
         run_dask(iter(()), scheduler="tcp://127.0.0.1:9", workers=1, on_result=print, on_lost=print,
                  connect_timeout=1)
+    (tmp_path / "in").mkdir()
+    for address, message in (("foo", "foo is not a scheduler address (tcp://HOST:PORT"),
+                             ("tcp://127.0.0.1:9", "cannot reach the Dask scheduler at tcp://127.0.0.1:9 (")):
+        got = cli("batch", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--engine", "dask",
+                  "--scheduler", address, timeout=60)
+        assert got.returncode == 2 and message in got.stderr, got.stderr
+        assert "Traceback" not in got.stderr + got.stdout and len(got.stderr.strip().splitlines()) == 1
     with pytest.raises(Exception, match="--scheduler and --send-bytes need --engine dask"):
         run_batch(BatchOptions(tmp_path, tmp_path / "out", scheduler="tcp://127.0.0.1:9"))
 

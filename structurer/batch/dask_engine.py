@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
@@ -93,6 +94,22 @@ def _quiet(level: int = logging.CRITICAL):
             lg.setLevel(lvl)
 
 
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Fail early, in one line, when a tcp:// scheduler address is malformed or nothing
+    listens there (before any Client exists: a Client that failed to connect hangs the
+    interpreter's exit). Other protocols (tls://, ucx://…) are left to the Client."""
+    rest = address[len("tcp://"):] if address.startswith("tcp://") else address
+    if "://" in rest:
+        return
+    host, _, port = rest.rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineError(f"{address} is not a scheduler address (tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786)")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise EngineError(f"cannot reach the Dask scheduler at {address} ({exc.strerror or one_line(exc)})") from None
+
+
 def _connect(scheduler: str | None, workers: int, connect_timeout: float):
     """(client, cluster or None)."""
     from distributed import Client, LocalCluster
@@ -120,6 +137,7 @@ def _connect(scheduler: str | None, workers: int, connect_timeout: float):
                                    dashboard_address=None, scheduler_kwargs={"dashboard": False},
                                    silence_logs=logging.CRITICAL)
         return Client(cluster, set_as_default=False), cluster
+    check_scheduler(scheduler, connect_timeout)
     try:
         client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:

@@ -244,6 +244,13 @@ def run_batch(opts: BatchOptions, reporter: Reporter | None = None) -> BatchResu
         raise BatchError(f"unknown engine {opts.engine!r} (choose from {', '.join(ENGINES)})")
     if opts.engine != "dask" and (opts.scheduler or opts.send_bytes):
         raise BatchError("--scheduler and --send-bytes need --engine dask")
+    if opts.scheduler:
+        from .dask_engine import EngineError, check_scheduler
+
+        try:
+            check_scheduler(opts.scheduler)
+        except EngineError as exc:
+            raise BatchError(str(exc)) from None
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
