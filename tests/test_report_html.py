@@ -378,3 +378,18 @@ def test_a_forty_page_pdf_report_stays_under_5_mb(tmp_path):
     html = out.read_text(encoding="utf-8")
     assert 'class="paged"' in html and html.count('<section class="page"') >= 10
     assert out.stat().st_size < 5_000_000, out.stat().st_size
+
+
+def test_page_images_are_drawn_smaller_to_fit_the_budget(tmp_path):
+    from PIL import Image
+
+    from structurer.repair.page_images import MIN_SIDE, render_pages
+
+    pdf = mutated_pdf(tmp_path)
+    full, total = render_pages(pdf, range(1, 5), budget=None)
+    assert len(full) == 4 < total and all(max(Image.open(io.BytesIO(p.png)).size) == 1600 for p in full)
+    size = sum(len(p.png) for p in full)
+    small, _ = render_pages(pdf, range(1, 5), budget=size // 2)
+    sides = {max(Image.open(io.BytesIO(p.png)).size) for p in small}
+    assert len(sides) == 1 and MIN_SIDE <= sides.pop() < 1600
+    assert sum(len(p.png) for p in small) <= size // 2 * 1.1

@@ -20,6 +20,8 @@ from PIL import Image
 from ..ingest import IngestError
 
 LONG_SIDE = 1600  # pixels on the long side of a page image in the report
+MIN_SIDE = 1000  # … and at least this many when a long document is drawn smaller
+BUDGET = 3_200_000  # bytes of PNG in one report: base64 adds a third, the report stays under 5 MB
 GREYS = 16  # grey levels kept: text and rules stay crisp, the file small
 
 
@@ -47,27 +49,36 @@ def _png(im: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def render_pages(path: str | Path, numbers: Iterable[int], long_side: int = LONG_SIDE
-                 ) -> tuple[list[PageImage], int]:
+def render_pages(path: str | Path, numbers: Iterable[int], long_side: int = LONG_SIDE,
+                 budget: int | None = BUDGET) -> tuple[list[PageImage], int]:
     """The pages `numbers` (1-based; ones the file does not have are left out), in order, and
-    the number of pages the file has."""
+    the number of pages the file has. When the images take more than `budget` bytes, they are
+    drawn again smaller (down to MIN_SIDE pixels on the long side) to fit it."""
     pdf = _open(path)
     try:
-        out = []
-        for n in sorted(set(numbers)):
-            if not 1 <= n <= len(pdf):
-                continue
-            page = pdf[n - 1]
-            try:
-                w, h = page.get_size()
-                scale = long_side / max(w, h, 1.0)
-                im = page.render(scale=scale, grayscale=True).to_pil()
-                out.append(PageImage(n, w, h, _png(im)))
-            finally:
-                page.close()
+        want = [n for n in sorted(set(numbers)) if 1 <= n <= len(pdf)]
+        out = _render(pdf, want, long_side)
+        size = sum(len(im.png) for im in out)
+        if budget and size > budget and long_side > MIN_SIDE:
+            # PNG size grows about with the pixel count: scale the side by the square root
+            smaller = max(MIN_SIDE, int(long_side * (budget / size) ** 0.5 * 0.95))
+            out = _render(pdf, want, smaller)
         return out, len(pdf)
     finally:
         pdf.close()
+
+
+def _render(pdf: pdfium.PdfDocument, numbers: list[int], long_side: int) -> list[PageImage]:
+    out = []
+    for n in numbers:
+        page = pdf[n - 1]
+        try:
+            w, h = page.get_size()
+            im = page.render(scale=long_side / max(w, h, 1.0), grayscale=True).to_pil()
+            out.append(PageImage(n, w, h, _png(im)))
+        finally:
+            page.close()
+    return out
 
 
 def render_crop(path: str | Path, page: int, box: tuple[float, float, float, float],
