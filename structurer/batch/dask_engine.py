@@ -168,8 +168,8 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
              timeout: float | None = None, send_bytes: bool = False,
              connect_timeout: float = 20.0) -> None:
     """Run each (tag, task) on the cluster; the same contract as pool.run_pool: call
-    `on_result(tag, task, result)` with its result (the JSON in result["document"], for the
-    caller to write) or `on_lost(tag, task, reason)`. `send_bytes`: ship each file's bytes
+    `on_result(tag, task, result)` with its result, once its document JSON is written to
+    task["output"] (here, atomically), or `on_lost(tag, task, reason)`. `send_bytes`: ship each file's bytes
     instead of its path (workers without the input folder). `timeout`: a document running
     longer is failed and its result discarded (a worker thread cannot be stopped; it
     finishes the document in the background). Raises EngineError when the cluster cannot
