@@ -2,8 +2,8 @@
 extraction is wrong here — the value as the page prints it, a value moved to the column it is
 printed in, a doubted row confirmed as read — and the model's second reading of a check.
 
-The document is right in all of these: they correct the reading, and the log says so
-(`misread`, `move`, `row_good`), apart from `document_error`, where the print itself is wrong.
+These say the page is right and the reading wrong (log actions `misread`, `move`, `row_good`);
+keeping a value as printed (`document_error`, key d) says the print itself is wrong.
 """
 from __future__ import annotations
 
