@@ -15,12 +15,13 @@ from .model import Document
 from .pipeline import BACKENDS, extract_prepared, load_or_extract, open_source
 
 
-def extract(path: str | Path, backend: str = "rules", **llm_options) -> Document:
-    """Structure one source file (PDF, DOCX, text dump). `backend`: rules (default, no network),
-    llm or hybrid; `llm_options` as for structurer.llm.backend (settings, ledger…)."""
+def extract(path: str | Path, backend: str = "rules", ocr: str = "auto", **llm_options) -> Document:
+    """Structure one source file (PDF, DOCX, text dump, scanned PDF or page image). `backend`:
+    rules (default, no network), llm or hybrid; `ocr`: auto (pages without a text layer are
+    read by OCR), always or never; `llm_options` as for structurer.llm.backend."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r} (choose from {', '.join(BACKENDS)})")
-    return extract_prepared(open_source(path), backend, **llm_options)
+    return extract_prepared(open_source(path, ocr), backend, **llm_options)
 
 
 def load(path: str | Path) -> Document:

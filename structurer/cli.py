@@ -17,9 +17,8 @@ from rich.table import Table as RichTable
 
 from . import __version__
 from .console import HELP_MARKUP, err, fail, out
-from .errors import InputRefused, NotADisclosure
+from .errors import InputRefused
 from .pipeline import load_or_extract
-from .ingest import IngestError
 from .output import cells_csv, cells_jsonl, document_json, iter_cells, write_atomic
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=HELP_MARKUP,
@@ -31,10 +30,32 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=H
 UserError = InputRefused
 
 
-def _prepare(path: Path):
+OCR_HELP = ("auto: pages without a text layer (and image files) are read by OCR; always: every page; "
+            "never: refuse scans")
+
+
+def _ocr_mode(ocr: str) -> str:
+    if ocr not in ("auto", "always", "never"):
+        fail("--ocr", "must be auto, always or never")
+        raise typer.Exit(2)
+    return ocr
+
+
+def _ocr_progress(path: Path):
+    """Per-page progress of OCR on stderr (a scanned page takes seconds)."""
+    def report(page: int, pages: int) -> None:
+        err.print(f"{escape(path.name)}: OCR page {page}/{pages}", soft_wrap=True)
+    return report
+
+
+def _prepare(path: Path, ocr: str = "auto"):
     from .pipeline import open_source
 
-    return open_source(path)
+    return open_source(path, ocr, _ocr_progress(path))
+
+
+def _load(path: Path, ocr: str = "auto"):
+    return load_or_extract(path, ocr=ocr, progress=_ocr_progress(path))
 
 
 @app.command()
@@ -45,12 +66,14 @@ def version() -> None:
 
 @app.command()
 def inspect(
-    file: Path = typer.Argument(..., help="a PDF, DOCX or text file"),
+    file: Path = typer.Argument(..., help="a PDF, DOCX, text or image file"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
 ) -> None:
     """Show the document's metadata and every located section."""
+    _ocr_mode(ocr)
     try:
-        doc = load_or_extract(file)
+        doc = _load(file, ocr)
     except UserError as e:
         fail(file, str(e))
         raise typer.Exit(2)
@@ -101,8 +124,11 @@ def extract(
     cache_only: bool = typer.Option(False, "--cache-only", help="llm/hybrid: replay cache/ only; a miss "
                                     "is an error"),
     config: Optional[Path] = typer.Option(None, "--config", help="llm/hybrid: structurer.toml to use"),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
 ) -> None:
-    """Structure documents into DIR/<stem>.json (one document model per input)."""
+    """Structure documents into DIR/<stem>.json (one document model per input). Pages without a
+    text layer and image files are read by OCR (see --ocr)."""
+    _ocr_mode(ocr)
     from .pipeline import BACKENDS, extract_prepared
 
     if backend not in BACKENDS:
@@ -135,11 +161,11 @@ def extract(
         try:
             if f.suffix.lower() == ".json":
                 raise UserError("already a document JSON")
-            doc = extract_prepared(_prepare(f), backend, **llm_options)
+            doc = extract_prepared(_prepare(f, ocr), backend, **llm_options)
         except (UserError, ValueError, *llm_errors) as e:
             fail(f, str(e).splitlines()[0] if str(e) else type(e).__name__)
             failed += 1
-            refused += isinstance(e, NotADisclosure)
+            refused += isinstance(e, InputRefused)  # the input, not the run, is at fault
             continue
         target = out_dir / f"{f.stem}.json"
         write_atomic(target, document_json(doc))
@@ -148,14 +174,15 @@ def extract(
         err.print(f"{f.name} → {target} ({len(doc.tables)} tables, {n} cells{warn})")
     if ledger is not None and ledger.docs:
         ledger.render(err)
-    if failed:
-        raise typer.Exit(2 if refused == failed else 1)
+    if failed:  # 2: nothing usable was given; 1: some documents failed
+        raise typer.Exit(2 if refused == failed == len(files) else 1)
 
 
 @app.command()
 def cells(
     files: list[Path] = typer.Argument(..., help="documents or document JSON files"),
     fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
 ) -> None:
     """Print the tidy long-format cells: one line per (doc, table, row, column)."""
     if fmt not in ("csv", "jsonl"):
@@ -165,7 +192,7 @@ def cells(
     first = True
     for f in files:
         try:
-            doc = load_or_extract(f)
+            doc = _load(f, _ocr_mode(ocr))
         except UserError as e:
             fail(f, str(e))
             failed += 1
@@ -182,21 +209,28 @@ def check(
     files: list[Path] = typer.Argument(..., help="documents or document JSON files"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
     notes: bool = typer.Option(True, "--notes/--no-notes", help="list rounding notes"),
+    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
 ) -> None:
     """Reconcile every number: exit 0 when no error-level finding, 1 with findings, 2 on bad input."""
     import json
 
     from .checks.run import evaluate
     from .checks.report import print_report
-    from .ingest import read_source
+    from .pipeline import extract_prepared
 
     if fmt not in ("text", "json"):
         fail("--format", "must be text or json")
         raise typer.Exit(2)
     worst = 0
+    _ocr_mode(ocr)
     for f in files:
+        source = None
         try:
-            doc = load_or_extract(f)
+            if f.suffix.lower() == ".json":
+                doc = _load(f, ocr)
+            else:  # keep the source read once (an OCR'd page is not read twice) for the report
+                prep = _prepare(f, ocr)
+                doc, source = extract_prepared(prep), prep.source
         except UserError as e:
             fail(f, str(e))
             worst = 2
@@ -205,12 +239,6 @@ def check(
         if fmt == "json":
             sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False) + "\n")
         else:
-            source = None
-            if f.suffix.lower() != ".json":
-                try:
-                    source = read_source(f)
-                except IngestError:
-                    source = None
             print_report(report, source, out, show_notes=notes)
         if report.has_errors() and worst < 1:
             worst = 1

@@ -29,6 +29,8 @@ class Where(BaseModel):
     model_config = ConfigDict(frozen=True)
     page: int
     box: tuple[float, float, float, float] = Field(description="x0, top, x1, bottom in points")
+    confidence: float | None = Field(default=None, description="OCR recognition confidence of the printed "
+                                     "text (0-1); None when read from a text layer")
 
 
 class Cell(BaseModel):
@@ -39,6 +41,8 @@ class Cell(BaseModel):
     span: Span
     status: Literal["ok", "unreadable", "suspect"] = "ok"
     where: Where | None = Field(default=None, description="page and box, for PDF sources")
+    low_confidence: bool = Field(default=False, description="read by OCR with a confidence below the "
+                                 "review threshold: check it on the page")
 
 
 class Row(BaseModel):

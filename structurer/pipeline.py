@@ -34,8 +34,10 @@ class Prepared:
         return out
 
 
-def prepare(path: str | Path) -> Prepared:
-    return Prepared(read_source(path))
+def prepare(path: str | Path, ocr: str = "auto", progress=None) -> Prepared:
+    """Read, lay out and segment a source file. `ocr`: auto (pages without a text layer and
+    image files are read by OCR), always, never; `progress(page, pages)` per OCR'd page."""
+    return Prepared(read_source(path, ocr, progress))
 
 
 def accept(prep: Prepared) -> Prepared:
@@ -47,7 +49,7 @@ def accept(prep: Prepared) -> Prepared:
     return prep
 
 
-def open_source(path: str | Path) -> Prepared:
+def open_source(path: str | Path, ocr: str = "auto", progress=None) -> Prepared:
     """Read, lay out and segment a source file and accept it as a disclosure; raises
     InputRefused (NotADisclosure among them) with a one-line message."""
     p = Path(path)
@@ -55,7 +57,7 @@ def open_source(path: str | Path) -> Prepared:
         raise InputRefused("no such file")
     if p.is_dir():
         raise InputRefused("is a folder, not a document")
-    return accept(prepare(p))
+    return accept(prepare(p, ocr, progress))
 
 
 BACKENDS = ("rules", "llm", "hybrid")
@@ -74,11 +76,11 @@ def extract_prepared(prep: Prepared, backend: str = "rules", **llm_options) -> D
     return locate(extract_with_llm(prep, backend, **llm_options), prep.source.boxes)
 
 
-def extract_file(path: str | Path, backend: str = "rules", **llm_options) -> Document:
-    return extract_prepared(prepare(path), backend, **llm_options)
+def extract_file(path: str | Path, backend: str = "rules", ocr: str = "auto", **llm_options) -> Document:
+    return extract_prepared(prepare(path, ocr), backend, **llm_options)
 
 
-def load_or_extract(path: str | Path, backend: str = "rules") -> Document:
+def load_or_extract(path: str | Path, backend: str = "rules", ocr: str = "auto", progress=None) -> Document:
     """A document JSON is loaded; any other file is opened as a source and extracted."""
     p = Path(path)
     if p.suffix.lower() == ".json":
@@ -86,4 +88,4 @@ def load_or_extract(path: str | Path, backend: str = "rules") -> Document:
             return load_document(p)
         except (OSError, ValueError) as e:
             raise InputRefused(f"not a structurer document JSON ({str(e).splitlines()[0][:120]})") from e
-    return extract_prepared(open_source(p), backend)
+    return extract_prepared(open_source(p, ocr, progress), backend)

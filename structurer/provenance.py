@@ -9,6 +9,9 @@ import bisect
 
 from .model import Document, Span, Where
 
+# Below this OCR recognition confidence a value is flagged for review (Cell.low_confidence).
+LOW_CONFIDENCE = 0.9
+
 
 class Locator:
     def __init__(self, boxes) -> None:
@@ -29,8 +32,10 @@ class Locator:
             return None
         page = hit[0].page
         hit = [b for b in hit if b.page == page]
+        confs = [b.conf for b in hit if getattr(b, "conf", None) is not None]
         return Where(page=page, box=(min(b.x0 for b in hit), min(b.top for b in hit),
-                                     max(b.x1 for b in hit), max(b.bottom for b in hit)))
+                                     max(b.x1 for b in hit), max(b.bottom for b in hit)),
+                     confidence=min(confs) if confs else None)
 
 
 def locate(doc: Document, boxes) -> Document:
@@ -42,6 +47,8 @@ def locate(doc: Document, boxes) -> Document:
         for r in t.rows:
             for c in r.cells:
                 c.where = loc.where(c.span)
+                conf = c.where.confidence if c.where else None
+                c.low_confidence = conf is not None and conf < LOW_CONFIDENCE
     for f in doc.narrative:
         f.where = loc.where(f.span)
     return doc

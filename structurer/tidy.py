@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 CELL_FIELDS = ("doc", "table", "row", "row_label", "column", "value", "unit", "printed",
-               "status", "line_start", "line_end", "page", "x0", "top", "x1", "bottom")
+               "status", "line_start", "line_end", "page", "x0", "top", "x1", "bottom", "confidence",
+               "low_confidence")
 
 
 def iter_cells(doc) -> Iterator[dict]:
@@ -21,11 +22,13 @@ def iter_cells(doc) -> Iterator[dict]:
                     "status": "suspect" if r.suspect else c.status,
                     "line_start": c.span.line_start, "line_end": c.span.line_end,
                     **_where(c.where),
+                    "low_confidence": c.low_confidence,
                 }
 
 
 def _where(w) -> dict:
     """Page and box of a PDF value; blank for text sources."""
     if w is None:
-        return {"page": "", "x0": "", "top": "", "x1": "", "bottom": ""}
-    return {"page": w.page, **dict(zip(("x0", "top", "x1", "bottom"), w.box))}
+        return {"page": "", "x0": "", "top": "", "x1": "", "bottom": "", "confidence": ""}
+    return {"page": w.page, **dict(zip(("x0", "top", "x1", "bottom"), w.box)),
+            "confidence": "" if w.confidence is None else w.confidence}

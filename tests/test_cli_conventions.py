@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import structurer.checks.run as checks_run
 import structurer.cli as cli
 from conftest import EXAMPLES
 
@@ -43,10 +44,10 @@ def test_selftest_table_to_a_pipe_keeps_every_column():
 
 
 def test_an_internal_error_is_one_line_with_its_own_exit_code(monkeypatch, capsys):
-    def broken(path):
+    def broken(doc):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "load_or_extract", broken)
+    monkeypatch.setattr(checks_run, "evaluate", broken)
     monkeypatch.delenv("STRUCTURER_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exc:
         cli.main(["check", str(SEED)])
@@ -57,18 +58,17 @@ def test_an_internal_error_is_one_line_with_its_own_exit_code(monkeypatch, capsy
 
 
 def test_structurer_debug_shows_the_traceback(monkeypatch):
-    monkeypatch.setattr(cli, "load_or_extract", lambda path: 1 / 0)
+    monkeypatch.setattr(checks_run, "evaluate", lambda doc: 1 / 0)
     monkeypatch.setenv("STRUCTURER_DEBUG", "1")
     with pytest.raises(ZeroDivisionError):
         cli.main(["check", str(SEED)])
 
 
 def test_help_paragraphs_are_not_broken_where_the_docstring_wraps():
-    r = run("repair", "--help", env={"COLUMNS": "300"})
-    assert r.returncode == 0
-    text = r.stdout
     # the docstring breaks this sentence across source lines; help joins it into one paragraph
-    assert re.search(r"corrections go to an append-only log; the corrected document is written on save", text)
+    r = run("extract", "--help", env={"COLUMNS": "300"})
+    assert r.returncode == 0
+    assert "Pages without a text layer and image files are read by OCR" in r.stdout
 
 
 def test_llm_models_and_prompts_have_json(tmp_path):

@@ -109,8 +109,11 @@ def test_pdf_title_paragraph_table_and_pages(tmp_path, pdf_bytes):
 def test_pdf_without_text_layer(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(_canvas_pdf(lambda c: c.rect(100, 100, 300, 200)))
-    with pytest.raises(IngestError, match="has no text layer .*OCR it first") as excinfo:
-        read_source(path)
+    with pytest.raises(IngestError, match="has no text layer, and OCR found no text") as excinfo:
+        read_source(path)  # a page with nothing printed: not even OCR reads anything
+    one_line_error(excinfo)
+    with pytest.raises(IngestError, match=r"has no text layer \(scanned image\?\); run with --ocr auto") as excinfo:
+        read_source(path, ocr="never")
     one_line_error(excinfo)
 
 
@@ -150,8 +153,12 @@ def test_pdf_glyphs_without_unicode_mapping(monkeypatch):
     monkeypatch.setattr(pdf_reader, "_glyphs", lambda page, tf, *_: [
         pdf_reader.Glyph("\ue001", g.x0, g.top, g.x1, g.bottom) for g in real(page, tf)])
     with pytest.raises(IngestError, match="without Unicode mapping") as excinfo:
-        read_bytes(_canvas_pdf(_chinese_line), "cid.pdf")
+        read_bytes(_canvas_pdf(_chinese_line), "cid.pdf", ocr="never")
     one_line_error(excinfo)
+    # by default such pages are read from their image instead
+    src = read_bytes(_canvas_pdf(_chinese_line), "cid.pdf")
+    assert src.encoding == "pdf+ocr" and src.text.strip() == "部门预算收支总表"
+    assert src.boxes and src.boxes[0].conf is not None and src.boxes[0].page == 1
 
 
 def test_pdf_fake_bold_is_not_doubled():

@@ -121,12 +121,13 @@ def diagnose(report: CheckReport) -> None:
             d = Diagnosis(t0.table, t0.row, t0.column, old, fix, len(failing), t0.span)
             covered = {id(r) for r, _ in failing}
             agrees = sum(1 for _, v in rows.get((t0.table, t0.row), ()) if v == fix) if fix != old else 0
-            candidates.append((len(failing), dist, -agrees, len(entries),
+            candidates.append((len(failing), not t0.doubtful, dist, -agrees, len(entries),
                                key, d, covered))
-    # each failing check gets the candidate that explains the most failures; among equals, the
-    # one a single slip of the pen (one digit changed, dropped, added or swapped) explains, then
-    # one whose fix repeats a value already printed in its row
-    candidates.sort(key=lambda c: (-c[0], c[1], c[2], -c[3], str(c[4])))
+    # each failing check gets the candidate that explains the most failures; among equals, a
+    # value OCR read with low confidence, then the one a single slip of the pen (one digit
+    # changed, dropped, added or swapped) explains, then one whose fix repeats a value already
+    # printed in its row
+    candidates.sort(key=lambda c: (-c[0], c[1], c[2], c[3], -c[4], str(c[5])))
     for r in fails:
         if not r.linear:
             continue

@@ -283,7 +283,8 @@ def _cell_terms(idx: DocIndex, t: str, rows: tuple[str, ...], cols: tuple[str, .
             if cell is not None:
                 v = cell.value
                 allow = _ZERO if not v else half_ulp(cell.printed, cell.unit, idx.decimals.get(t))
-                tv = cache[key] = TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow)
+                tv = cache[key] = TermValue(t, r, c, sign, v, cell.printed, cell.unit, cell.span, "cell", allow,
+                                            cell.low_confidence)
                 return [tv]
     return []
 

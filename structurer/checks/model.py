@@ -23,6 +23,7 @@ class TermValue:
     span: Span | None = None
     kind: str = "cell"  # cell | narrative
     allowance: Decimal | None = None  # rounding this value may carry, in 元 (None: from printed)
+    doubtful: bool = False  # read by OCR with low confidence: the likelier wrong value
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -31,7 +31,7 @@ def header_cells(head: list[VLine], hrules=()) -> list[Frag]:
                         for y, a, b in hrules)):
                     host = c
             if host is None:
-                cells.append(Frag(f.text, f.x0, f.top, f.x1, f.bottom))
+                cells.append(Frag(f.text, f.x0, f.top, f.x1, f.bottom, f.conf))
             else:
                 host.text += f.text
                 host.x0, host.x1 = min(host.x0, f.x0), max(host.x1, f.x1)

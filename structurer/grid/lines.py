@@ -21,6 +21,7 @@ class Frag:
     top: float
     x1: float
     bottom: float
+    conf: float | None = None  # OCR: the lowest recognition confidence of its glyphs
 
     @property
     def xc(self) -> float:
@@ -138,5 +139,6 @@ def _frag(gs) -> Frag:
         if b.space or b.x0 - a.x1 > 0.2 * h:  # printed, or room for one
             text += " "
         text += b.ch
+    confs = [g.conf for g in gs if g.conf is not None]
     return Frag(text, min(g.x0 for g in gs), min(g.top for g in gs),
-                max(g.x1 for g in gs), max(g.bottom for g in gs))
+                max(g.x1 for g in gs), max(g.bottom for g in gs), min(confs) if confs else None)

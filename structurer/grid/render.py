@@ -27,6 +27,7 @@ class Box:
     top: float
     x1: float
     bottom: float
+    conf: float | None = None  # OCR: the lowest recognition confidence of the text (None: text layer)
 
 
 class _Out:
@@ -38,9 +39,11 @@ class _Out:
     def add(self, text: str, page: int | None = None, frags=()) -> None:
         text = text.replace("\t", " ").replace("\n", " ")
         if page is not None and frags and text:
+            confs = [f.conf for f in frags if f.conf is not None]
             self.boxes.append(Box(self.pos, self.pos + len(text), page,
                                   round(min(f.x0 for f in frags), 1), round(min(f.top for f in frags), 1),
-                                  round(max(f.x1 for f in frags), 1), round(max(f.bottom for f in frags), 1)))
+                                  round(max(f.x1 for f in frags), 1), round(max(f.bottom for f in frags), 1),
+                                  min(confs) if confs else None))
         self.parts.append(text)
         self.pos += len(text)
 

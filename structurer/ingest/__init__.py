@@ -17,13 +17,14 @@ from .common import IngestError, flatten_cell, one_line  # noqa: F401  (the pack
 __all__ = ["IngestError", "SourceText", "read_bytes", "read_source"]
 
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".csv", ".tsv")
-SUFFIXES = TEXT_SUFFIXES + (".pdf", ".docx")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+SUFFIXES = TEXT_SUFFIXES + (".pdf", ".docx") + IMAGE_SUFFIXES
 
 
 @dataclass(frozen=True)
 class SourceText:
     path: str
-    format: str  # "txt" | "pdf" | "docx"
+    format: str  # "txt" | "pdf" | "docx" | "image"
     encoding: str  # detected text encoding, or "pdf" / "docx"
     sha256: str  # of the input bytes, so outputs can be tied to the exact file
     text: str = field(repr=False)
@@ -57,12 +58,16 @@ def _format_for(name: str) -> str:
         return "txt"
     if suffix in (".pdf", ".docx"):
         return suffix[1:]
+    if suffix in IMAGE_SUFFIXES:
+        return "image"
     shown = suffix or "no extension"
     raise IngestError(f"{name}: unsupported file type ({shown}); supported: {' '.join(SUFFIXES)}")
 
 
-def read_bytes(data: bytes, name: str) -> SourceText:
-    """Read an in-memory source; `name` picks the format by extension and labels errors."""
+def read_bytes(data: bytes, name: str, ocr: str = "auto", progress=None) -> SourceText:
+    """Read an in-memory source; `name` picks the format by extension and labels errors.
+    `ocr` (auto | always | never) says which PDF pages are read from their image;
+    `progress(page, pages)` hears of each page sent to OCR."""
     fmt = _format_for(name)
     if not data:
         raise IngestError(f"{name} is empty")
@@ -78,8 +83,23 @@ def read_bytes(data: bytes, name: str) -> SourceText:
         from ..grid.render import render_pages
         from .pdf import read_pdf_pages
 
-        text, boxes = render_pages(read_pdf_pages(data, name))
-        return SourceText(name, fmt, "pdf", hashlib.sha256(data).hexdigest(), text, tuple(boxes))
+        ocr_page = None
+        if ocr != "never":
+            from .ocr import ocr_pdf_page as ocr_page
+        pages = read_pdf_pages(data, name, ocr, ocr_page, progress)
+        text, boxes = render_pages(pages)
+        encoding = "pdf+ocr" if any(p.ocr for p in pages) else "pdf"
+        return SourceText(name, fmt, encoding, hashlib.sha256(data).hexdigest(), text, tuple(boxes))
+    elif fmt == "image":
+        from ..grid.render import render_pages
+        from .ocr import read_image_pages
+
+        if ocr == "never":
+            raise IngestError(f"{name} is an image: it can only be read by OCR (--ocr auto)")
+        text, boxes = render_pages(read_image_pages(data, name, progress))
+        if not text.strip():
+            raise IngestError(f"{name}: OCR found no text in the image")
+        return SourceText(name, fmt, "ocr", hashlib.sha256(data).hexdigest(), text, tuple(boxes))
     else:
         from .docx import extract_docx
 
@@ -88,7 +108,7 @@ def read_bytes(data: bytes, name: str) -> SourceText:
     return SourceText(name, fmt, encoding, hashlib.sha256(data).hexdigest(), text)
 
 
-def read_source(path: str | os.PathLike[str]) -> SourceText:
+def read_source(path: str | os.PathLike[str], ocr: str = "auto", progress=None) -> SourceText:
     """Read a source file from disk; raises IngestError with a one-line message."""
     name = os.fspath(path)
     _format_for(name)  # reject unsupported types before touching the disk
@@ -96,4 +116,4 @@ def read_source(path: str | os.PathLike[str]) -> SourceText:
         data = Path(name).read_bytes()
     except OSError as exc:
         raise IngestError(f"cannot read {name}: {exc.strerror or one_line(exc)}") from exc
-    return read_bytes(data, name)
+    return read_bytes(data, name, ocr, progress)

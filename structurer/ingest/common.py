@@ -8,6 +8,10 @@ class IngestError(InputRefused):
     """A source that cannot be read; str(error) is one line meant for the user."""
 
 
+class OcrUnavailable(IngestError):
+    """A page needs OCR and its optional dependencies are not installed."""
+
+
 def flatten_cell(value: str | None) -> str:
     """One table cell as tab-free, newline-free text.
 

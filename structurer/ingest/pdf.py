@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from .common import IngestError, one_line
+from .common import IngestError, OcrUnavailable, one_line
 
 # Unmapped glyphs come out as U+FFFD / U+FFFE or private-use code points; if most text is
 # like that it is unusable.
@@ -30,6 +30,7 @@ class Glyph:
     x1: float
     bottom: float
     space: bool = False  # the text layer printed a space before this glyph
+    conf: float | None = None  # OCR: recognition confidence of its text line (None: text layer)
 
 
 @dataclass
@@ -40,9 +41,21 @@ class PdfPage:
     glyphs: list[Glyph] = field(default_factory=list)
     hrules: list[tuple[float, float, float]] = field(default_factory=list)  # (y, x0, x1)
     vrules: list[tuple[float, float, float]] = field(default_factory=list)  # (x, top, bottom)
+    ocr: bool = False  # read by OCR from the page image
 
 
-def read_pdf_pages(data: bytes, name: str) -> list[PdfPage]:
+OCR_MODES = ("auto", "always", "never")
+# A page whose pictures cover this share of it, and that has no usable text, is a scan.
+_SCAN_COVER = 0.25
+
+
+def read_pdf_pages(data: bytes, name: str, ocr: str = "auto", ocr_page=None, progress=None) -> list[PdfPage]:
+    """Every page as positioned text. `ocr_page(doc, index)` reads a page from its image
+    (structurer.ingest.ocr): with `ocr="auto"` for scanned pages (no usable text layer, a
+    picture over the page), with "always" for every page, with "never" for none.
+    `progress(page, pages)` hears of each page sent to OCR."""
+    if ocr not in OCR_MODES:
+        raise ValueError(f"ocr must be one of {', '.join(OCR_MODES)}")
     try:
         doc = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
@@ -55,19 +68,69 @@ def read_pdf_pages(data: bytes, name: str) -> list[PdfPage]:
         raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(exc)}") from exc
     try:
         pages = [_page(doc, i) for i in range(len(doc))]
+        if ocr == "always" or (ocr == "auto" and not _usable(pages)):
+            todo = list(range(len(pages)))  # no text layer, or one without Unicode mapping
+        elif ocr == "auto":
+            todo = [i for i, p in enumerate(pages) if _scanned(p, doc, i)]
+        else:
+            todo = []
+        missing = None
+        for n, i in enumerate(todo if ocr_page is not None else (), 1):
+            if progress:
+                progress(n, len(todo))
+            try:
+                pages[i] = ocr_page(doc, i)
+            except OcrUnavailable as exc:
+                missing = exc
+                break
+            pages[i].ocr = True
     except pdfium.PdfiumError as exc:
         raise IngestError(f"{name} is not a readable PDF (corrupt or truncated?): {one_line(exc)}") from exc
     finally:
         doc.close()
-    visible = sum(1 for p in pages for g in p.glyphs)
-    unmapped = sum(1 for p in pages for g in p.glyphs if _unmapped(g.ch))
-    if visible == 0:
-        raise IngestError(f"{name} has no text layer (scanned image?); OCR it first")
-    if unmapped > visible * _MAX_UNMAPPED:
-        raise IngestError(f"{name} has a text layer without Unicode mapping (glyphs show as cid numbers); OCR it first")
-    for p in pages:
+    text_pages = [p for p in pages if not p.ocr]
+    visible = sum(1 for p in text_pages for g in p.glyphs)
+    unmapped = sum(1 for p in text_pages for g in p.glyphs if _unmapped(g.ch))
+    hint = str(missing) if missing else "OCR it first"
+    if not any(p.ocr for p in pages):
+        if visible == 0:
+            if ocr == "never":
+                hint = "run with --ocr auto to read it by OCR"
+            raise IngestError(f"{name} has no text layer (scanned image?); {hint}")
+        if unmapped > visible * _MAX_UNMAPPED:
+            raise IngestError(f"{name} has a text layer without Unicode mapping (glyphs show as cid numbers); {hint}")
+    if not any(p.glyphs for p in pages):
+        raise IngestError(f"{name} has no text layer, and OCR found no text on any page")
+    for p in text_pages:
         p.glyphs = [g for g in p.glyphs if not _unmapped(g.ch)]
     return pages
+
+
+def _usable(pages: list[PdfPage]) -> bool:
+    """The text layer as a whole is readable (a few scanned pages among text pages)."""
+    visible = sum(len(p.glyphs) for p in pages)
+    unmapped = sum(1 for p in pages for g in p.glyphs if _unmapped(g.ch))
+    return visible > 0 and unmapped <= visible * _MAX_UNMAPPED
+
+
+def _scanned(page: PdfPage, doc: pdfium.PdfDocument, index: int) -> bool:
+    """No usable text on the page, and a picture covers a good part of it (a blank page or
+    one drawn only with lines is not a scan)."""
+    glyphs = page.glyphs
+    if glyphs and sum(1 for g in glyphs if _unmapped(g.ch)) <= len(glyphs) * _MAX_UNMAPPED:
+        return False
+    raw = doc[index]
+    try:
+        c = pdfium_c
+        l, b, r, t = (ctypes.c_float() for _ in range(4))
+        cover = 0.0
+        for i in range(c.FPDFPage_CountObjects(raw.raw)):
+            obj = c.FPDFPage_GetObject(raw.raw, i)
+            if c.FPDFPageObj_GetType(obj) == c.FPDF_PAGEOBJ_IMAGE and c.FPDFPageObj_GetBounds(obj, l, b, r, t):
+                cover += max(0.0, r.value - l.value) * max(0.0, t.value - b.value)
+        return cover >= _SCAN_COVER * page.width * page.height
+    finally:
+        raw.close()
 
 
 def _unmapped(ch: str) -> bool:
@@ -159,7 +222,7 @@ def _rules(page, tf) -> tuple[list, list]:
         elif segments <= 6:  # a rectangle: its four edges
             hr += [(y0, x0, x1), (y1, x0, x1)]
             vr += [(x0, y0, y1), (x1, y0, y1)]
-    return _join(hr), _join(vr)
+    return join_rules(hr), join_rules(vr)
 
 
 def _paths(raw_page, depth: int = 3):
@@ -180,7 +243,7 @@ def _paths(raw_page, depth: int = 3):
                 stack.append((obj, c.FPDFFormObj_CountObjects(obj), c.FPDFFormObj_GetObject, d - 1))
 
 
-def _join(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
+def join_rules(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, float]]:
     """Collinear segments that touch (a table drawn one cell border at a time) as one rule."""
     out: list[list[float]] = []
     for pos, a, b in sorted(segs, key=lambda s: (round(s[0]), s[1])):
