@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, ROOT, SEEDS
-from structurer.batch import dask_engine
+from structurer.batch import worker as worker_module
 from structurer.batch.dask_engine import EngineError, run_dask
 from structurer.batch.runner import BatchOptions, run_batch
 from structurer.batch.worker import process
@@ -107,13 +107,13 @@ def test_a_worker_killed_mid_document_loses_nothing_and_writes_nothing_twice(tmp
     rels = _pdf_copies(src, 10) + seed_copies(src, copies=2)
     out = tmp_path / "out"
     writes: dict[str, int] = {}
-    real_write = dask_engine.write_atomic
+    real_write = worker_module.write_atomic
 
     def counting(path, text):
         writes[str(path)] = writes.get(str(path), 0) + 1
         real_write(path, text)
 
-    monkeypatch.setattr(dask_engine, "write_atomic", counting)
+    monkeypatch.setattr(worker_module, "write_atomic", counting)  # the coordinator's writes
     cluster, client = _cluster(2)
     killed: list[tuple[int, list[str]]] = []
 

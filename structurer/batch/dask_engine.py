@@ -42,8 +42,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..ingest import TEXT_SUFFIXES, one_line
-from ..output import write_atomic
-from .worker import WARM_MODULES, process, warm
+from .worker import WARM_MODULES, process, warm, write_result
 
 _warmed = False
 
@@ -190,15 +189,6 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
 WRITERS = 4  # threads writing outputs on the coordinator
 
 
-def _write(task: dict, result: dict) -> None:
-    """Write a document returned by a worker to its output, atomically; a failed write turns
-    the result into a failure (the document is not done)."""
-    try:
-        write_atomic(task["output"], result.pop("document"))
-    except OSError as exc:
-        result.update(status="failed", error=f"cannot write {task['output']}: {exc.strerror or exc}")
-
-
 CHUNK_BYTES = 256 * 1024  # small documents travel together up to this many input bytes…
 CHUNK_MAX = 8  # …and this many documents: the per-task cost of the cluster is paid once for them
 
@@ -285,7 +275,7 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                     fut.release()
                     for (tag, task), result in zip(group, results):
                         if "document" in result:  # written beside the loop; recorded when in place
-                            writing[writer.submit(_write, task, result)] = (tag, task, result)
+                            writing[writer.submit(write_result, task, result)] = (tag, task, result)
                         else:
                             on_result(tag, task, result)
                     continue
@@ -306,7 +296,7 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                             on_lost(tag, task, f"timed out after {timeout:g} s (result discarded)")
             for w in [w for w in writing if w.done()]:
                 tag, task, result = writing.pop(w)
-                w.result()  # _write never raises
+                w.result()  # write_result never raises
                 on_result(tag, task, result)
             if tick is not None:
                 tick()

@@ -12,13 +12,16 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import queue
 import signal
+import threading
 import time
 from decimal import Decimal
 from pathlib import Path
 
 from ..errors import InputRefused
 from ..ingest import one_line
+from ..output import write_atomic
 
 # Modules a document needs that the package imports lazily (decoders, the PDF reader, the
 # grid, the checks): imported once per worker before its first document, not during it.
@@ -161,7 +164,7 @@ def process(task: dict) -> dict:
     if task.get("op"):
         return provider_task(task)
     from ..checks.run import evaluate
-    from ..output import document_json, write_atomic
+    from ..output import document_json
     from ..pipeline import extract_prepared
 
     rel, path = task["rel"], Path(task["path"])
@@ -234,22 +237,60 @@ def _failed(res: dict, error: str, t0: float, path: Path | None = None, data: by
     return res
 
 
+def write_result(task: dict, res: dict) -> dict:
+    """Write the document JSON a result carries (`document`, from `write` False) to
+    task["output"], atomically; its time is added to write_ms and total_ms. A failed write
+    makes the result a failure (the document is not done)."""
+    text = res.pop("document", None)
+    if text is None or res.get("status") != "done":
+        return res
+    t = time.perf_counter()
+    try:
+        write_atomic(task["output"], text)
+    except OSError as exc:
+        res.update(status="failed", error=f"cannot write {task['output']}: {exc.strerror or exc}")
+        return res
+    spent = (time.perf_counter() - t) * 1000
+    for key in ("write_ms", "total_ms"):
+        if res.get(key) is not None:
+            res[key] = round(res[key] + spent, 3)
+    return res
+
+
 def worker_main(conn) -> None:
     """Serve tasks from the runner over `conn` until told to stop or the runner is gone.
 
-    SIGINT is ignored: Ctrl-C reaches the whole process group, and the runner decides.
-    The worker is warm (see `warm`) before its first task."""
+    A second thread writes each document and then sends its result (in the order the tasks
+    came), so the next document is structured while the last one's write waits for the disk
+    (each write ends with an fsync); a result still reaches the runner only once its JSON is
+    in place. SIGINT is ignored: Ctrl-C reaches the whole process group, and the runner
+    decides. The worker is warm (see `warm`) before its first task."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     warm()
-    while True:
-        try:
-            task = conn.recv()
-        except (EOFError, OSError):
-            return  # the runner died: nothing to report to
-        if task is None:
-            return
-        result = process(task)
-        try:
-            conn.send(result)
-        except (BrokenPipeError, EOFError, OSError):
-            return
+    pending: queue.Queue = queue.Queue()
+    gone = threading.Event()  # the runner cannot be reached any more
+
+    def writer() -> None:
+        while (item := pending.get()) is not None:
+            task, res = item
+            if gone.is_set():
+                continue
+            try:
+                conn.send(write_result(task, res))
+            except (BrokenPipeError, EOFError, OSError):
+                gone.set()
+
+    thread = threading.Thread(target=writer, name="write", daemon=True)
+    thread.start()
+    try:
+        while not gone.is_set():
+            try:
+                task = conn.recv()
+            except (EOFError, OSError):
+                return  # the runner died: nothing to report to
+            if task is None:
+                return
+            pending.put((task, process(dict(task, write=False))))
+    finally:
+        pending.put(None)
+        thread.join()
