@@ -56,6 +56,8 @@ def collect_items(doc: Document) -> tuple[list[Item], ItemIds]:
                 cid = f"c{k}"
                 key = (t.id, r.id, c.column)
                 status = "suspect row" if r.suspect else c.status
+                if c.low_confidence:  # read by OCR with low confidence: look at the page
+                    status += f" · low OCR confidence {c.where.confidence:.2f}"
                 tip = (f"{t.id} · row {r.id} {r.label} · column {c.column}\n= {money(c.value)} 元 · printed "
                        f"{c.printed!r} {c.unit} · {status}")
                 items.append(Item(cid, key, c.span, f"{t.id}/{r.id}/{c.column}", tip, "cell", r.suspect))

@@ -229,4 +229,4 @@ def render_html(doc: Document, report: CheckReport, source: SourceText, pages: P
 def report_html(doc: Document, report: CheckReport, source: SourceText) -> str:
     """The report of a document: the page view for a PDF (its pages rendered by PDFium), the
     text view for other sources."""
-    return render_html(doc, report, source, page_view(doc, report, source) if source.format == "pdf" else None)
+    return render_html(doc, report, source, page_view(doc, report, source) if source.format in ("pdf", "image") else None)

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pypdfium2 as pdfium
-from PIL import Image
+from PIL import Image, ImageSequence
 
-from ..ingest import IngestError
+from ..ingest import IMAGE_SUFFIXES, IngestError
+from ..ingest.ocr import DPI
 
 LONG_SIDE = 1600  # pixels on the long side of a page image in the report
 MIN_SIDE = 1000  # … and at least this many when a long document is drawn smaller
@@ -38,9 +39,22 @@ class PageImage:
 
 def _open(path: str | Path) -> pdfium.PdfDocument:
     try:
+        if Path(path).suffix.lower() in IMAGE_SUFFIXES:
+            return pdfium.PdfDocument(_image_pdf(Path(path)))
         return pdfium.PdfDocument(str(path))
     except (pdfium.PdfiumError, OSError) as e:
         raise IngestError(f"{Path(path).name}: cannot render its pages ({e})") from e
+
+
+def _image_pdf(path: Path) -> bytes:
+    """An image file as a PDF of its frames, each page as large as OCR measured it (points at
+    the image's resolution), so the boxes of its values fall where they were read."""
+    with Image.open(path) as img:
+        dpi = float(img.info.get("dpi", (DPI, DPI))[0] or DPI)
+        frames = [f.convert("RGB") for f in ImageSequence.Iterator(img)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=frames[1:])
+    return buf.getvalue()
 
 
 def _png(im: Image.Image) -> bytes:

@@ -23,7 +23,7 @@ BOX = (220, 30, 30)
 
 def pdf_path(source: SourceText | None) -> str | None:
     """The PDF a document was read from, when it is at hand."""
-    if source is None or source.format != "pdf" or not Path(source.path).is_file():
+    if source is None or source.format not in ("pdf", "image") or not Path(source.path).is_file():
         return None
     return source.path
 

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from ..ingest import SourceText
 from ..model import Span
+from ..provenance import LOW_CONFIDENCE
 from .apply import Target
 from .session import Finding, RepairSession
 from .tui_page import WIDTH, page_crop, pdf_path
@@ -79,9 +80,11 @@ def finding_text(session: RepairSession, f: Finding, second=None, width: int = W
         t.append("/".join(term.key), style="bold red" if is_target else "bold")
         t.append(f" = {money(term.value)} 元", style="bold red" if is_target else "")
         where = f", line {term.span.line_start}" if term.span else ""
-        t.append(f"   printed {term.printed!r} {term.unit or ''}{where}\n", style="dim")
+        t.append(f"   printed {term.printed!r} {term.unit or ''}{where}", style="dim")
         v = session.value(term.key, term.span)
         where = getattr(v.obj, "where", None) if v is not None else None
+        t.append_text(_confidence(where))
+        t.append("\n")
         if where is not None and pdf_path(session.source) and shown < CROPS:
             shown += 1
             t.append_text(page_crop(session.source, where, width))  # the print, not the text derived from it
@@ -130,6 +133,16 @@ def finding_text(session: RepairSession, f: Finding, second=None, width: int = W
     return t
 
 
+def _confidence(where) -> Text:
+    """The OCR confidence of a value read from a page image; low ones stand out."""
+    conf = getattr(where, "confidence", None)
+    if conf is None:
+        return Text()
+    if conf < LOW_CONFIDENCE:
+        return Text(f"   OCR confidence {conf:.2f}: low, compare with the page", style="bold magenta")
+    return Text(f"   OCR confidence {conf:.2f}", style="dim")
+
+
 def cell_text(session: RepairSession, target: Target, width: int = WIDTH) -> Text:
     t = Text()
     v = session.value(target)
@@ -138,8 +151,10 @@ def cell_text(session: RepairSession, target: Target, width: int = WIDTH) -> Tex
         return t
     t.append("/".join(target), style="bold")
     t.append(f" = {money(v.value)} 元   printed {v.printed!r} {v.unit}, lines "
-             f"{v.span.line_start}–{v.span.line_end}\n")
+             f"{v.span.line_start}–{v.span.line_end}")
     where = getattr(v.obj, "where", None)
+    t.append_text(_confidence(where))
+    t.append("\n")
     if where is not None and pdf_path(session.source):
         t.append_text(page_crop(session.source, where, width))
     else:
