@@ -22,9 +22,10 @@ DPI = 200  # pages are rendered at this resolution for recognition
 EXTRA = "pip install 'structurer[ocr]'"
 # Dark pixels (0-255 grey) that may belong to a ruling line.
 _INK = 140
-# A dark run at least this long (points) is a ruling line, not a stroke of a character:
-# a character is about 10-16 pt tall and wide; the shortest rule bounds one table cell.
-_RULE_MIN = 28.0
+# A dark run at least this long (points) may be a ruling line (the shortest bounds one cell
+# of a header row); one that lies inside a recognised character is a stroke of it.
+_RULE_MIN = 12.0
+_WORD_GAP = 0.5  # of the character height: below the layout's fragment gap (0.55)
 _NUMBER_GAP_RE = re.compile(r"(?<=[\d,.])\s+(?=[\d,.])")
 
 Progress = Callable[[int, int], None]  # (page number, pages in the document)
@@ -50,14 +51,41 @@ def available() -> bool:
 
 def ocr_image(rgb: np.ndarray, number: int, dpi: float = DPI) -> PdfPage:
     """One page image (H × W × 3, uint8) → a page of glyphs and ruling lines in points."""
+    return page_of(rgb, number, dpi, recognise(rgb, dpi))
+
+
+def recognise(rgb: np.ndarray, dpi: float = DPI) -> list[Glyph]:
+    """The characters the recogniser reads on a page image, in points."""
+    return glyphs_of(read_lines(rgb), dpi)
+
+
+def read_lines(rgb: np.ndarray) -> list[list]:
+    """The recogniser's text lines on a page image, in pixels: [quad, text, confidence,
+    character quads] each (the costly step, kept apart so its answer can be stored)."""
+    result, _ = _engine()(rgb, return_word_box=True)
+    return [[_plain(item[0]), item[1], float(item[2]), *(_plain(x) for x in item[3:])] for item in result or ()]
+
+
+def _plain(v):
+    """Nested numpy arrays / tuples of coordinates as plain lists of floats."""
+    if isinstance(v, (list, tuple, np.ndarray)):
+        return [_plain(x) for x in v]
+    return float(v) if isinstance(v, (np.floating, np.integer)) else v
+
+
+def glyphs_of(lines: list[list], dpi: float = DPI) -> list[Glyph]:
+    """The recogniser's text lines → glyphs in points."""
+    return [g for item in lines for g in _line_glyphs(item, 72.0 / dpi)]
+
+
+def page_of(rgb: np.ndarray, number: int, dpi: float, glyphs: list[Glyph]) -> PdfPage:
+    """A page from its image and the characters read on it: the ruling lines come from the
+    image, less the strokes of those characters."""
     scale = 72.0 / dpi
     h, w = rgb.shape[:2]
-    page = PdfPage(number, w * scale, h * scale)
-    result, _ = _engine()(rgb, return_word_box=True)
-    for item in result or ():
-        page.glyphs.extend(_line_glyphs(item, scale))
+    page = PdfPage(number, w * scale, h * scale, list(glyphs))
     grey = rgb.mean(axis=2) if rgb.ndim == 3 else rgb.astype(float)
-    page.hrules, page.vrules = _rules(grey < _INK, scale)
+    page.hrules, page.vrules = _rules(grey < _INK, scale, glyphs)
     return page
 
 
@@ -84,14 +112,36 @@ def _line_glyphs(item, scale: float) -> list[Glyph]:
         out.append(Glyph(ch, min(xs) * scale, min(ys) * scale, max(xs) * scale, max(ys) * scale,
                          spaced, round(score, 4)))
         spaced = False
+    # Characters the recogniser read as one word touch: its character boxes are estimates
+    # that leave gaps around narrow ones (`7,651.71` would read as `7, 651. 71`). A gap wide
+    # enough to part two fragments stays.
+    if out:
+        h = sorted(g.bottom - g.top for g in out)[len(out) // 2]
+        for a, b in zip(out, out[1:]):
+            if not b.space and 0 < b.x0 - a.x1 < _WORD_GAP * h:
+                a.x1 = b.x0
     return out
 
 
-def _rules(ink: np.ndarray, scale: float) -> tuple[list, list]:
-    """Horizontal and vertical ruling lines: long straight runs of dark pixels."""
+def _rules(ink: np.ndarray, scale: float, glyphs=()) -> tuple[list, list]:
+    """Horizontal and vertical ruling lines: long straight runs of dark pixels that are not
+    strokes of a character (a run lying mostly inside a glyph's box)."""
     min_px = max(int(_RULE_MIN / scale), 8)
-    return (join_rules(_runs(ink, min_px, scale)),
-            join_rules(_runs(ink.T, min_px, scale)))
+    boxes = [(g.x0, g.top, g.x1, g.bottom) for g in glyphs]
+    h = [s for s in _runs(ink, min_px, scale) if not _in_glyph(s, boxes, across=True)]
+    v = [s for s in _runs(ink.T, min_px, scale) if not _in_glyph(s, boxes, across=False)]
+    return join_rules(h), join_rules(v)
+
+
+def _in_glyph(seg, boxes, across: bool) -> bool:
+    """Does half or more of this run lie inside one glyph box? (`across`: a horizontal run at
+    y = pos from x a to b; else a vertical run at x = pos from y a to b)."""
+    pos, a, b = seg
+    for x0, top, x1, bottom in boxes:
+        lo, hi, p0, p1 = (x0, x1, top, bottom) if across else (top, bottom, x0, x1)
+        if p0 + 0.5 < pos < p1 - 0.5 and min(b, hi) - max(a, lo) >= 0.5 * (b - a):
+            return True
+    return False
 
 
 def _runs(ink: np.ndarray, min_px: int, scale: float) -> list[tuple[float, float, float]]:
@@ -126,17 +176,22 @@ def _merge_thick(segs, scale: float) -> list[tuple[float, float, float]]:
     return [(sum(o[4]) / len(o[4]), o[1], o[2]) for o in out]
 
 
-def ocr_pdf_page(doc, index: int, dpi: float = DPI) -> PdfPage:
-    """Render page `index` of an open pypdfium2 document and OCR it."""
+def render_rgb(doc, index: int, dpi: float = DPI) -> np.ndarray:
+    """Page `index` of an open pypdfium2 document as an RGB image at `dpi`."""
     page = doc[index]
     try:
         bitmap = page.render(scale=dpi / 72.0)
         rgb = bitmap.to_numpy()[:, :, :3]
         if bitmap.mode in ("BGRA", "BGRX", "BGR"):
             rgb = rgb[:, :, ::-1]
-        return ocr_image(np.ascontiguousarray(rgb), index + 1, dpi)
+        return np.ascontiguousarray(rgb)
     finally:
         page.close()
+
+
+def ocr_pdf_page(doc, index: int, dpi: float = DPI) -> PdfPage:
+    """Render page `index` of an open pypdfium2 document and OCR it."""
+    return ocr_image(render_rgb(doc, index, dpi), index + 1, dpi)
 
 
 def read_image_pages(data: bytes, name: str, progress: Progress | None = None) -> list[PdfPage]:
