@@ -46,6 +46,7 @@ class TextGlyph:
     x1: float
     bottom: float
     space: bool = False  # one space printed before it: a word gap inside the fragment
+    conf: float | None = None  # as a PDF glyph: no recognition confidence for printed text
 
 
 @dataclass
