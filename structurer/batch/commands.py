@@ -48,8 +48,9 @@ def batch(
     Each document's JSON goes to OUT/docs/<path>.json (atomically); OUT/manifest.sqlite records
     hash, status, one-line error, timings and findings. A rerun skips finished unchanged
     documents and retries failed ones. With --engine dask the documents are structured on a
-    Dask cluster (this process keeps the manifest and writes every output). Exit 0 when all succeed, 1 when any failed, 2 when the
-    batch cannot start, 75 when --no-wait left a provider batch running, 130 when interrupted.
+    Dask cluster (this process keeps the manifest and writes every output). Exit 0 when all
+    succeed, 1 when any failed, 2 when the batch cannot start, 75 when --no-wait left a
+    provider batch running, 130 when interrupted.
 
     With --batch-api the LLM requests go to the provider's batch API first (submitted batches
     are recorded in the manifest and polled, never resubmitted, by a rerun); their answers fill

@@ -74,7 +74,6 @@ class Stats:
             parts.append(f"cost {self.cost:.4f}")
         return " · ".join(parts)
 
-
     def speed(self) -> str:
         """"12 docs/s", and the PDF pages rate when there are pages: "0.42 docs/s, 9.8 pages/s"."""
         e = self.elapsed()
