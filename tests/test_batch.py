@@ -307,3 +307,16 @@ def test_the_pool_recycles_workers_and_answers_every_task_once(tmp_path):
              on_lost=lambda tag, task, reason: lost.append(tag), recycle_after=1)
     assert sorted(started) == list(range(len(tasks))) and not lost
     assert sorted(answered) == [(i, "done") for i in range(len(tasks))]
+
+
+def test_rates_keep_their_digits_and_pdf_pages_are_counted():
+    from structurer.batch.progress import Stats, rate_text
+
+    assert rate_text(3, 75, "docs") == "0.04 docs/s"  # a PDF batch is not "0.0 docs/s"
+    assert rate_text(7, 2, "docs") == "3.5 docs/s" and rate_text(2826, 23.5, "pages") == "120 pages/s"
+    assert rate_text(0, 5, "docs") == "— docs/s"
+    stats = Stats()
+    stats.add("done", {"pages": 26})
+    stats.add("failed", {})
+    stats.add("done", {"pages": None})
+    assert stats.pages == 26 and "pages/s" in stats.line() and "docs/s" in stats.line()
