@@ -1,7 +1,7 @@
 """Scanned budgets: every page of the real-PDF gold documents rasterized and read by OCR,
 scored against the gold beside the text-layer path on the same documents.
 
-    python3 benchmarks/bench_ocr.py [--docs GLOB] [--workers 2] [--cache benchmarks/.ocr-cache] [--json OUT]
+    python3 benchmarks/bench_ocr.py [--docs GLOB] [--workers 2] [--dpi 200] [--cache benchmarks/.ocr-cache] [--json OUT]
 
 Per gold document whose PDF is in the shared corpus ($STRUCTURER_CORPUS or ../shared/corpus;
 skipped when absent):
@@ -48,17 +48,17 @@ from structurer.pipeline import Prepared, extract_prepared  # noqa: E402
 MISREAD = (WRONG, UNIT, UNREADABLE)
 
 
-def ocr_pages(data: bytes, name: str, cache: Path) -> tuple[list, float, int]:
+def ocr_pages(data: bytes, name: str, cache: Path, dpi: int = DPI) -> tuple[list, float, int]:
     """Every page rendered at DPI and OCR'd: (pages, OCR seconds spent now, pages OCR'd now).
     The recogniser's text lines are cached by file content; the rest is computed each run."""
     key = hashlib.sha256(data).hexdigest()[:24]
-    path = cache / f"{key}-{DPI}-lines.pickle"
+    path = cache / f"{key}-{dpi}-lines.pickle"
     cached = pickle.loads(path.read_bytes()) if path.is_file() else None
     doc = pdfium.PdfDocument(data)
     pages, glyphs, spent = [], [], 0.0
     try:
         for i in range(len(doc)):
-            rgb = render_rgb(doc, i)
+            rgb = render_rgb(doc, i, dpi)
             if cached is not None:
                 found = cached[i]
             else:
@@ -67,7 +67,7 @@ def ocr_pages(data: bytes, name: str, cache: Path) -> tuple[list, float, int]:
                 found = read_lines(rgb)
                 spent += time.perf_counter() - t0
             glyphs.append(found)
-            pages.append(page_of(rgb, i + 1, DPI, glyphs_of(found, DPI)))
+            pages.append(page_of(rgb, i + 1, dpi, glyphs_of(found, dpi)))
             pages[-1].ocr = True
     finally:
         doc.close()
@@ -79,11 +79,11 @@ def ocr_pages(data: bytes, name: str, cache: Path) -> tuple[list, float, int]:
     return pages, spent, 0 if cached is not None else len(pages)
 
 
-def one(gold, pdf: Path, cache: Path) -> dict:
+def one(gold, pdf: Path, cache: Path, dpi: int = DPI) -> dict:
     data = pdf.read_bytes()
     text_doc = extract_prepared(Prepared(read_bytes(data, pdf.name, ocr="never")))
     text_res = score_document_cells(text_doc, gold)
-    pages, spent, n_ocr = ocr_pages(data, pdf.name, cache)
+    pages, spent, n_ocr = ocr_pages(data, pdf.name, cache, dpi)
     text, boxes = render_pages(pages)
     src = SourceText(pdf.name, "pdf", "pdf+ocr", hashlib.sha256(data).hexdigest(), text, tuple(boxes))
     ocr_doc = extract_prepared(Prepared(src))
@@ -115,6 +115,8 @@ def main() -> int:
     ap.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".ocr-cache")
     ap.add_argument("--json", type=Path, help="write the per-document rows here")
     ap.add_argument("--workers", type=int, default=2, help="documents OCR'd at a time")
+    ap.add_argument("--dpi", type=int, default=DPI, help="render resolution (lower: more misreads, to test "
+                    "the checks as a safety net)")
     args = ap.parse_args()
     root = corpus_root(args.gold)
     golds = [g for g in load_gold_dir(args.gold) if g.corpus and fnmatch.fnmatch(g.doc, args.docs)]
@@ -125,14 +127,16 @@ def main() -> int:
     rows = []
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max(1, args.workers)) as pool:
-        results = pool.map(one, [g for g, _ in todo], [p for _, p in todo], [args.cache] * len(todo))
+        results = pool.map(one, [g for g, _ in todo], [p for _, p in todo], [args.cache] * len(todo),
+                           [args.dpi] * len(todo))
         for r in results:
             rows.append(r)
-        print(f"{r['doc']}: pages {r['pages']}  text {r['text_ok']}/{r['gold_cells']}  "
-              f"ocr {r['ocr_ok']}/{r['gold_cells']}  misread {r['ocr_misread']} (flagged {r['misread_flagged']})"
-              f"  findings {r['ocr_findings']}  low-confidence cells {r['low_confidence_cells']}", flush=True)
-        for ex in r["examples"]:
-            print(f"    {ex}")
+            print(f"{r['doc']}: pages {r['pages']}  text {r['text_ok']}/{r['gold_cells']}  "
+                  f"ocr {r['ocr_ok']}/{r['gold_cells']}  misread {r['ocr_misread']} (flagged "
+                  f"{r['misread_flagged']})  findings {r['ocr_findings']}  low-confidence cells "
+                  f"{r['low_confidence_cells']}", flush=True)
+            for ex in r["examples"]:
+                print(f"    {ex}")
     n_gold = sum(r["gold_cells"] for r in rows)
     text_ok, ocr_ok = sum(r["text_ok"] for r in rows), sum(r["ocr_ok"] for r in rows)
     wrong_docs = [r for r in rows if r["ocr_misread"]]
@@ -148,7 +152,7 @@ def main() -> int:
               f"{sum(r['doc_flagged_by_cell'] for r in wrong_docs)}")
     if pages:
         print(f"OCR throughput: {pages / wall * 60:.1f} pages/minute of wall clock with {args.workers} "
-              f"worker(s) ({secs / pages:.1f} s/page in one worker, {DPI} dpi, layout and scoring included)")
+              f"worker(s) ({secs / pages:.1f} s/page in one worker, {args.dpi} dpi, layout and scoring included)")
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -38,17 +38,45 @@ class Locator:
                      confidence=min(confs) if confs else None)
 
 
+def _decimals(printed: str) -> int | None:
+    tail = printed.strip().rsplit(".", 1)
+    return len(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
+
+
+def _odd_precision(cells) -> None:
+    """A table prints all its amounts with the same decimals: an OCR'd amount with other
+    decimals (`1,136.233` among `1,136.23`s) is a misreading until someone looks."""
+    counts: dict[int, int] = {}
+    for c in cells:
+        d = _decimals(c.printed)
+        if d is not None:
+            counts[d] = counts.get(d, 0) + 1
+    if not counts:
+        return
+    usual, n = max(counts.items(), key=lambda kv: kv[1])
+    if n < 3 or n < 0.8 * sum(counts.values()):
+        return  # no clear precision to hold the odd one against
+    for c in cells:
+        d = _decimals(c.printed)
+        if d is not None and d != usual:
+            c.low_confidence = True
+
+
 def locate(doc: Document, boxes) -> Document:
     """Fill `where` on every cell and narrative fact whose span lies on a page."""
     loc = Locator(boxes)
     if not loc.boxes:
         return doc
     for t in doc.tables:
+        read = []  # cells read by OCR
         for r in t.rows:
             for c in r.cells:
                 c.where = loc.where(c.span)
                 conf = c.where.confidence if c.where else None
                 c.low_confidence = conf is not None and conf < LOW_CONFIDENCE
+                if conf is not None:
+                    read.append(c)
+        _odd_precision(read)
     for f in doc.narrative:
         f.where = loc.where(f.span)
     return doc

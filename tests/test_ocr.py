@@ -23,6 +23,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
 import structurer
+import structurer.model
+from structurer import provenance
 from structurer.checks.diagnose import diagnose
 from structurer.checks.run import evaluate
 from structurer.ingest import IngestError, read_bytes
@@ -262,3 +264,26 @@ def test_a_real_scanned_page_is_read_then_refused_as_not_a_budget(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 2 and "not a budget or final-accounts disclosure" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_table_rule_read_as_a_stroke_is_dropped():
+    boxes = [[[10 * k, 0], [10 * k + 9, 0], [10 * k + 9, 20], [10 * k, 20]] for k in range(9)]
+    gs = ocr_mod._line_glyphs([[[0, 0], [90, 0], [90, 20], [0, 20]], "1,935.36|", 0.99, boxes], 1.0)
+    assert "".join(g.ch for g in gs) == "1,935.36"
+
+
+def test_an_ocr_amount_with_other_decimals_than_its_table_is_doubted():
+    sp = Span(line_start=3, line_end=3, start=0, end=10)
+
+    def cell(printed, conf):
+        c = Cell(column="amount", value=Decimal(printed.replace(",", "")) * 10000, printed=printed, unit="万元",
+                 span=sp)
+        c.where = None if conf is None else structurer.model.Where(page=1, box=(0, 0, 1, 1), confidence=conf)
+        return c
+
+    read = [cell(p, 0.99) for p in ("1,136.23", "20.00", "5.51", "0.30", "12.00", "1,136.233")]
+    provenance._odd_precision(read)
+    assert [c.low_confidence for c in read] == [False] * 5 + [True]
+    mixed = [cell(p, 0.99) for p in ("1.2", "3.45", "6.789")]  # no precision the table keeps
+    provenance._odd_precision(mixed)
+    assert not any(c.low_confidence for c in mixed)

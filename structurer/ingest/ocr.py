@@ -25,6 +25,8 @@ _INK = 140
 # A dark run at least this long (points) may be a ruling line (the shortest bounds one cell
 # of a header row); one that lies inside a recognised character is a stroke of it.
 _RULE_MIN = 12.0
+# Vertical strokes a ruling line is read as; budgets print none of them as text.
+_RULE_CHARS = frozenset("|｜│┃¦丨")
 _WORD_GAP = 0.5  # of the character height: below the layout's fragment gap (0.55)
 _NUMBER_GAP_RE = re.compile(r"(?<=[\d,.])\s+(?=[\d,.])")
 
@@ -105,6 +107,9 @@ def _line_glyphs(item, scale: float) -> list[Glyph]:
     out: list[Glyph] = []
     spaced = False
     for k, (ch, box) in enumerate(zip(text, boxes)):
+        if ch in _RULE_CHARS:  # a table rule read as a stroke character: it parts, never prints
+            spaced = True
+            continue
         if ch.isspace():
             spaced = spaced or k not in joined
             continue
