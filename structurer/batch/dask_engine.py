@@ -22,8 +22,9 @@ cluster's per-task cost is paid once for them; a PDF or DOCX is a task of its ow
   fsync), at most a bounded number waiting.
 
 Without `--scheduler` a LocalCluster of `--jobs` single-threaded worker processes is started
-for the run (and stopped at its end). Workers import the extraction code and tune their
-garbage collector once, before their first document (`warm`).
+for the run (and stopped at its end); its workers fork from a server that has imported the
+extraction code. Every worker tunes its garbage collector (and imports what it lacks) once,
+before its first document (`warm`).
 
 distributed is imported inside `run_dask`, not at the top: `import structurer` (and the
 local engine) must not pay for it.
@@ -68,15 +69,6 @@ def dask_setup(worker) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def warm_worker() -> int:
-    """Run once on every worker at the start: imports and GC tuning before the first task."""
-    global _warmed
-    if not _warmed:
-        warm()
-        _warmed = True
-    return 1
-
-
 @contextmanager
 def _quiet(level: int = logging.CRITICAL):
     """distributed logs worker restarts and reconnects as warnings, and connections cut short
@@ -109,33 +101,45 @@ def check_scheduler(address: str, timeout: float = 5.0) -> None:
         raise EngineError(f"cannot reach the Dask scheduler at {address} ({exc.strerror or one_line(exc)})") from None
 
 
+def _fork_server() -> str | None:
+    """Start the server the local cluster's workers fork from, preloaded with distributed and
+    the extraction code, so that it imports them while this process starts the scheduler
+    (instead of each worker importing them after). None where there is no fork server."""
+    import multiprocessing as mp
+    from multiprocessing import forkserver
+
+    if "forkserver" not in mp.get_all_start_methods():
+        return None
+    mp.get_context("forkserver").set_forkserver_preload(
+        ["distributed.nanny", "distributed.worker", *WARM_MODULES, "structurer.batch.dask_engine"])
+    forkserver.ensure_running()
+    return "forkserver"
+
+
 def _connect(scheduler: str | None, workers: int, connect_timeout: float):
     """(client, cluster or None)."""
-    from distributed import Client, LocalCluster
-
     if scheduler is None:
-        import multiprocessing as mp
-
+        method = _fork_server()  # first: it works while distributed is imported here
         import dask
+        from distributed import Client, LocalCluster
 
-        # Workers fork from a server that has imported distributed and the extraction code
-        # once, instead of each importing them. They do not sample their own stacks (the
-        # statistical profiler costs a few percent of every document), and their event loop
-        # wakes up less often: each wake-up takes the GIL from the document being structured.
+        # Workers do not sample their own stacks (the statistical profiler costs a few
+        # percent of every document), and their event loop wakes up less often: each
+        # wake-up takes the GIL from the document being structured.
         settings = {"distributed.worker.profile.enabled": False,
                     "distributed.worker.preload": ["structurer.batch.dask_engine"],  # dask_setup
                     "distributed.admin.tick.interval": "500ms",
                     "distributed.worker.memory.monitor-interval": "1s",
                     "distributed.admin.system-monitor.interval": "5s"}
-        if "forkserver" in mp.get_all_start_methods():
-            mp.get_context("forkserver").set_forkserver_preload(
-                ["distributed.nanny", "distributed.worker", *WARM_MODULES, "structurer.batch.dask_engine"])
-            settings["distributed.worker.multiprocessing-method"] = "forkserver"
+        if method:
+            settings["distributed.worker.multiprocessing-method"] = method
         with dask.config.set(settings):
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                    dashboard_address=None, scheduler_kwargs={"dashboard": False},
                                    silence_logs=logging.CRITICAL)
         return Client(cluster, set_as_default=False), cluster
+    from distributed import Client
+
     check_scheduler(scheduler, connect_timeout)
     try:
         client = Client(scheduler, timeout=connect_timeout, set_as_default=False)
@@ -224,7 +228,6 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
         # wait() finds the client of this run, not a process-wide default; outputs are
         # written by a few threads (each write ends with an fsync: one at a time, they would
         # hold up a coordinator feeding many workers)
-        client.run(warm_worker)
         threads, checked = 0, 0.0
         exhausted = False
         while True:
