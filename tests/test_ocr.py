@@ -287,3 +287,19 @@ def test_an_ocr_amount_with_other_decimals_than_its_table_is_doubted():
     mixed = [cell(p, 0.99) for p in ("1.2", "3.45", "6.789")]  # no precision the table keeps
     provenance._odd_precision(mixed)
     assert not any(c.low_confidence for c in mixed)
+
+
+def test_batch_reads_scans_by_ocr_unless_told_never(scans, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "scan.pdf").write_bytes((scans / "scan.pdf").read_bytes())
+
+    def batch(out, *extra):
+        return subprocess.run([sys.executable, "-m", "structurer", "batch", str(folder), "--out", str(out),
+                               "--jobs", "1", *extra], capture_output=True, text=True, timeout=300)
+    r = batch(tmp_path / "never", "--ocr", "never")
+    assert r.returncode == 1 and "--ocr auto" in r.stdout + r.stderr and "Traceback" not in r.stderr
+    r = batch(tmp_path / "auto")
+    assert r.returncode == 0, r.stdout + r.stderr
+    doc = structurer.load(tmp_path / "auto" / "docs" / "scan.pdf.json")
+    assert values(doc) == values(structurer.extract(scans / "table.pdf"))

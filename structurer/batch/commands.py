@@ -26,6 +26,8 @@ def batch(
                                             "scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"),
     send_bytes: bool = typer.Option(False, "--send-bytes", help="--engine dask: send each file's bytes to the "
                                     "workers (default: workers read the path: shared storage)"),
+    ocr: str = typer.Option("auto", "--ocr", help="auto: pages without a text layer (and image files) are "
+                            "read by OCR; always: every page; never: refuse scans"),
     force: bool = typer.Option(False, "--force", help="redo documents that are already done"),
     timeout: Optional[float] = typer.Option(
         None, "--timeout", help="seconds one document may take before it is failed"),
@@ -55,19 +57,22 @@ def batch(
     With --batch-api the LLM requests go to the provider's batch API first (submitted batches
     are recorded in the manifest and polled, never resubmitted, by a rerun); their answers fill
     the LLM cache, and the documents are then structured from it."""
-    from rich.console import Console
     from rich.markup import escape
 
+    from ..console import err, out as stdout
     from .progress import rate_text, reporter_for
     from .runner import BatchError, BatchOptions, run_batch
 
-    console = Console(stderr=True, highlight=False)
-    out_console = Console(highlight=False, soft_wrap=True)
+    console = err.console  # rich on a terminal; plain, unwrapped lines to a log
+    out_console = stdout.console
+    if ocr not in ("auto", "always", "never"):
+        console.print("[red]error[/red]: --ocr must be auto, always or never")
+        raise typer.Exit(2)
     llm_options = _llm_options(console, backend, model, config, no_cache, cache_only)
     provider = _provider_options(console, backend, batch_api, no_wait, poll, no_cache, cache_only)
     opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None,
                         llm_options=llm_options, provider=provider, engine=engine, scheduler=scheduler,
-                        send_bytes=send_bytes)
+                        send_bytes=send_bytes, ocr=ocr)
     try:
         result = run_batch(opts, reporter_for(console))
     except BatchError as exc:  # the message names the folder or option it is about
@@ -126,16 +131,15 @@ def export(
 
     Amounts are exact DECIMALs in 元; every value keeps its printed text, unit and source
     lines. Re-exporting gives the same tables (each file is rebuilt and replaced atomically)."""
-    from rich.console import Console
     from rich.markup import escape
 
-    from ..console import fail
+    from ..console import err, fail
     from .export import ExportError, export_batch
 
     if not (duckdb_file or parquet_dir or csv_dir):
         fail(out_dir, "say where to export: --duckdb FILE, --parquet DIR and/or --csv DIR")
         raise typer.Exit(2)
-    console = Console(stderr=True, highlight=False)
+    console = err.console
     try:
         summary = export_batch(out_dir, duckdb_file, parquet_dir, csv_dir, tuple(partition_by or ()))
     except ExportError as exc:

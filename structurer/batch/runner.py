@@ -61,6 +61,7 @@ class BatchOptions:
     engine: str = "local"  # local: this machine's process pool; dask: a Dask cluster (dask_engine.py)
     scheduler: str | None = None  # dask: address of a running scheduler (default: a LocalCluster of `jobs`)
     send_bytes: bool = False  # dask: ship each file's bytes (workers without the input folder)
+    ocr: str = "auto"  # which pages are read by OCR: auto | always | never
 
 
 ENGINES = ("local", "dask")
@@ -189,7 +190,8 @@ def _plan(opts: BatchOptions, in_dir: Path, out_dir: Path, manifest: Manifest, r
             known = entry.sha256
         yield "task", inp, {"rel": inp.rel, "path": str(inp.path), "output": str(out),
                             "backend": opts.backend, "known_sha256": known,
-                            "llm_options": opts.llm_options, "size": inp.size, "mtime_ns": inp.mtime_ns}
+                            "llm_options": opts.llm_options, "size": inp.size, "mtime_ns": inp.mtime_ns,
+                            "ocr": opts.ocr}
 
 
 def _sweep_temporaries(folder: Path) -> None:

@@ -141,12 +141,12 @@ def _open(task: dict, path: Path, res: dict):
         known = task.get("known_sha256")
         if known and sha256_file(path) == known:
             return None
-        return open_source(path)
+        return open_source(path, task.get("ocr", "auto"))
     res["size"], res["mtime_ns"] = task["size"], task["mtime_ns"]
     known = task.get("known_sha256")
     if known and hashlib.sha256(data).hexdigest() == known:
         return None
-    return accept(Prepared(read_bytes(data, str(path))))
+    return accept(Prepared(read_bytes(data, str(path), task.get("ocr", "auto"))))
 
 
 def _pages(prep) -> int | None:
