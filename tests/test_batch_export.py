@@ -36,7 +36,8 @@ EXPECTED = {
              "row_label VARCHAR, row_code VARCHAR, column_id VARCHAR, value DECIMAL(38,4), "
              "value_unit VARCHAR, unit VARCHAR, printed VARCHAR, status VARCHAR, row_note VARCHAR, "
              "line_start INTEGER, line_end INTEGER, char_start INTEGER, char_end INTEGER, "
-             "page INTEGER, x0 DOUBLE, top DOUBLE, x1 DOUBLE, bottom DOUBLE",
+             "page INTEGER, x0 DOUBLE, top DOUBLE, x1 DOUBLE, bottom DOUBLE, confidence DOUBLE, "
+             "low_confidence BOOLEAN",
     "findings": "doc VARCHAR, finding_seq INTEGER, identity VARCHAR, title VARCHAR, table_id VARCHAR, "
                 "instance VARCHAR, severity VARCHAR, reason VARCHAR, op VARCHAR, left_value DECIMAL(38,10), "
                 "right_value DECIMAL(38,10), delta DECIMAL(38,10), envelope DECIMAL(38,10), binding VARCHAR, "

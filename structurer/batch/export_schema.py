@@ -87,6 +87,8 @@ SCHEMA: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("top", "DOUBLE", "top edge, points from the top of the page"),
         ("x1", "DOUBLE", "right edge"),
         ("bottom", "DOUBLE", "bottom edge"),
+        ("confidence", "DOUBLE", "OCR recognition confidence of the printed value (0-1); NULL for a text layer"),
+        ("low_confidence", "BOOLEAN", "read by OCR with low confidence: check it on the page"),
     ),
     "findings": (
         ("doc", "VARCHAR", "documents.doc"),

@@ -97,7 +97,8 @@ def _stage_document(stage: _Stage, doc_id: str, doc: Document) -> dict[str, int]
                     "row_note": r.note, "line_start": c.span.line_start, "line_end": c.span.line_end,
                     "char_start": c.span.start, "char_end": c.span.end,
                     "page": c.where.page if c.where else None,
-                    **dict(zip(("x0", "top", "x1", "bottom"), c.where.box if c.where else (None,) * 4))})
+                    **dict(zip(("x0", "top", "x1", "bottom"), c.where.box if c.where else (None,) * 4)),
+                    "confidence": c.where.confidence if c.where else None, "low_confidence": c.low_confidence})
     for fi, f in enumerate(doc.narrative):
         stage.write("narrative_facts", {
             "doc": doc_id, "fact_seq": fi, "key": f.key, "kind": f.kind, "value": f.value,
