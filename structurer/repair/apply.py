@@ -43,6 +43,16 @@ def fact_target(doc: Document, f: NarrativeFact) -> Target:
     return (NARRATIVE, f.key, col if first is f else f"{col}#{f.span.start}")
 
 
+def _one(same: list, start: str, span: Span | None):
+    """Of the values stated for one key, the one at offset `start` (`column#offset`), else the
+    one with `span`, else the first."""
+    if start:
+        same = [v for v in same if str(v.span.start) == start]
+    elif span is not None:
+        same = [v for v in same if v.span == span] or same
+    return same[0] if same else None
+
+
 def find_value(doc: Document, target: Target, span: Span | None = None) -> Value | None:
     """The value a target names. A prose line may state one key twice (`kind@line` names the
     first), a row may hold two values read into one column (the column names the first):
@@ -50,28 +60,18 @@ def find_value(doc: Document, target: Target, span: Span | None = None) -> Value
     table, row, column = target
     if table == NARRATIVE:
         col, _, start = column.partition("#")
-        same = [f for f in doc.narrative if f.key == row and fact_column(f) == col]
-        if start:
-            same = [f for f in same if str(f.span.start) == start]
-        elif span is not None:
-            same = [f for f in same if f.span == span] or same
-        if not same:
+        f = _one([f for f in doc.narrative if f.key == row and fact_column(f) == col], start, span)
+        if f is None:
             return None
-        f = same[0]
         return Value(fact_target(doc, f), f.value, f.printed, f.unit, f.span, f)
     t = doc.table(table)
     r = t.row(row) if t is not None else None
     if r is None:
         return None
     col, _, start = column.partition("#")
-    same = [c for c in r.cells if c.column == col]  # a row may hold two values read into one column
-    if start:
-        same = [c for c in same if str(c.span.start) == start]
-    elif span is not None:
-        same = [c for c in same if c.span == span] or same
-    if not same:
+    c = _one([c for c in r.cells if c.column == col], start, span)  # a row may hold two values in one column
+    if c is None:
         return None
-    c = same[0]
     first = r.cell(col)
     return Value((table, row, col if first is c else f"{col}#{c.span.start}"), c.value, c.printed, c.unit, c.span, c)
 

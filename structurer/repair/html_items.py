@@ -44,6 +44,19 @@ class ItemIds(dict):
         return self.get(key)
 
 
+def box_classes(its: list[Item], base: set[str]) -> set[str]:
+    """The CSS classes of a mark that shows these values: narrative only, a suspect row, and
+    the classes each value carries (its findings)."""
+    cls = set(base)
+    if all(i.kind == "narrative" for i in its):
+        cls.add("nar")
+    if any(i.suspect for i in its):
+        cls.add("suspect")
+    for i in its:
+        cls.update(i.classes)
+    return cls
+
+
 def collect_items(doc: Document) -> tuple[list[Item], ItemIds]:
     """Every value with a span, and the id of the value each check term names."""
     items: list[Item] = []

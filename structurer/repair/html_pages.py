@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..checks.model import CheckReport
 from ..ingest import SourceText
 from ..model import Document, Where
-from .html_items import Item, collect_items, esc
+from .html_items import Item, box_classes, collect_items, esc
 from .page_images import PageImage, render_pages
 
 
@@ -99,13 +99,7 @@ def pages_html(images: list[PageImage], items: list[Item], places: dict[str, Whe
             x0, top, x1, bottom = box
             style = (f"left:{_pct(x0 - 1, im.width)};top:{_pct(top - 1, im.height)};"
                      f"width:{_pct(x1 - x0 + 2, im.width)};height:{_pct(bottom - top + 2, im.height)}")
-            cls = {"v", "box"}
-            if all(i.kind == "narrative" for i in its):
-                cls.add("nar")
-            if any(i.suspect for i in its):
-                cls.add("suspect")
-            for i in its:
-                cls.update(i.classes)
+            cls = box_classes(its, {"v", "box"})
             anchors = "".join(f'<a class="anchor" id="s-{i.id}" style="left:{_pct(x0, im.width)};'
                               f'top:{_pct(top, im.height)}"></a>' for i in its)
             marks.append(f'{anchors}<mark class="{" ".join(sorted(cls))}" data-c="{" ".join(i.id for i in its)}" '

@@ -15,7 +15,7 @@ from ..checks.model import CheckReport, Result
 from ..ingest import SourceText
 from ..model import Document
 from .html_assets import CSS, JS
-from .html_items import Item, ItemIds, TextLines, collect_items, esc, mark_findings, money
+from .html_items import Item, ItemIds, TextLines, box_classes, collect_items, esc, mark_findings, money
 from .html_pages import PageView, page_view, pages_html
 
 _SEV_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -56,15 +56,7 @@ def source_html(source: SourceText, items: list[Item]) -> str:
             out.append(piece)
             continue
         its = list(live.values())
-        cls = {"v"}
-        if len(its) > 1:
-            cls.add("multi")
-        if all(i.kind == "narrative" for i in its):
-            cls.add("nar")
-        if any(i.suspect for i in its):
-            cls.add("suspect")
-        for i in its:
-            cls.update(i.classes)
+        cls = box_classes(its, {"v", "multi"} if len(its) > 1 else {"v"})
         ids = " ".join(i.id for i in its)
         tip = "\n".join(i.tip for i in its)
         out.append(f'<mark class="{" ".join(sorted(cls))}" data-c="{ids}" title="{esc(tip)}">{piece}</mark>')
