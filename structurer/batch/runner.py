@@ -235,7 +235,7 @@ def run_batch(opts: BatchOptions, reporter: Reporter | None = None) -> BatchResu
         opts.suffixes = normalize_suffixes(opts.suffixes)
     except ValueError as exc:
         raise BatchError(str(exc)) from exc
-    from ..pipeline import BACKENDS
+    from ..pipeline import BACKENDS  # the coordinator itself never loads the pipeline otherwise
 
     if opts.backend not in BACKENDS:
         raise BatchError(f"unknown backend {opts.backend!r} (choose from {', '.join(BACKENDS)})")

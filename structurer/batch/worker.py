@@ -83,6 +83,7 @@ def provider_task(task: dict) -> dict:
     """A document's part in a provider batch run. op "plan": the JSONL lines of the requests
     its LLM backend would make that the cache does not answer; op "settle": store the
     provider's answers (`answers`, lines of the batch's output) in the cache."""
+    # the coordinator imports this module too: the pipeline and the LLM stack load in workers only
     from ..llm import provider_batch
     from ..pipeline import open_source
     from ..llm.backend import settings_from
@@ -131,7 +132,7 @@ def _open(task: dict, path: Path, res: dict):
     """The prepared document: from the bytes the task carries (a cluster worker without the
     input folder), or from the file. Records size and mtime; None when the known hash still
     matches (the document is unchanged)."""
-    from ..ingest import read_bytes
+    from ..ingest import read_bytes  # in a worker only, as in process()
     from ..pipeline import Prepared, accept, open_source
 
     data = task.get("data")
@@ -163,6 +164,7 @@ def process(task: dict) -> dict:
     provider batch's planning and settling (see `provider_task`)."""
     if task.get("op"):
         return provider_task(task)
+    # in a worker only (warmed by WARM_MODULES); the coordinator never structures a document
     from ..checks.run import evaluate
     from ..output import document_json
     from ..pipeline import extract_prepared

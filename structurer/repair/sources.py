@@ -6,8 +6,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import InputRefused
 from ..ingest import IngestError, SourceText, read_source
 from ..model import Document
+from ..pipeline import extract_prepared, load_or_extract, open_source
 
 
 class InputError(ValueError):
@@ -82,9 +84,6 @@ def find_source(doc: Document, doc_path: Path, given: Path | None = None) -> tup
 
 def open_input(path: Path, source: Path | None = None) -> Opened:
     """Load a document JSON (and find its source) or extract a source file."""
-    from ..errors import InputRefused
-    from ..pipeline import extract_prepared, load_or_extract, open_source
-
     if not path.exists():
         raise InputError(f"{path.name}: no such file")
     if path.is_dir():

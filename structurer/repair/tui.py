@@ -20,7 +20,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, OptionList, Static, TabbedContent, TabPane
 
 from ..checks.model import Result
-from .apply import Target, parse_user_value
+from .apply import Target, parse_user_value, printed_for
+from .gold_writer import GoldWriteError, save_gold
 from .session import ActionError, Finding, RepairSession
 from .tui_actions import ExtraActions
 from .tui_prompt import Prompt
@@ -306,8 +307,6 @@ class RepairApp(ExtraActions, App):
         if v is None:
             self.say(f"no value at {'/'.join(target)}", "warning")
             return
-        from .apply import printed_for
-
         initial = printed_for(v, v.value) if v.value is not None else ""
         if result is not None and result.diagnosis is not None and target == (
                 result.diagnosis.table, result.diagnosis.row, result.diagnosis.column):
@@ -397,8 +396,6 @@ class RepairApp(ExtraActions, App):
             return
         msg = f"saved {path.name} ({len(self.session.entries)} log entries in {self.session.log.path.name})"
         if self.gold is not None:
-            from .gold_writer import GoldWriteError, save_gold
-
             try:
                 gp = save_gold(self.session.doc, self.session.source, self.session.entries,
                                self.session.log.path.name, self.gold.folder, self.gold.overwrite,

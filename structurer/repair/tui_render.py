@@ -13,7 +13,7 @@ from rich.text import Text
 from ..ingest import SourceText
 from ..model import Span
 from ..provenance import LOW_CONFIDENCE
-from .apply import Target
+from .apply import Target, printed_for
 from .session import Finding, RepairSession
 from .tui_page import WIDTH, page_crop, pdf_path
 
@@ -99,8 +99,6 @@ def finding_text(session: RepairSession, f: Finding, second=None, width: int = W
         t.append(f"{d.table}/{d.row}/{d.column}  {money(d.current)} → {money(d.fix)} 元", style="bold")
         v = session.value(target)
         if v is not None:
-            from .apply import printed_for
-
             t.append(f"  (printed {v.printed!r} → {printed_for(v, d.fix)!r} {v.unit})")
         t.append(f"\n  satisfies {d.explains} failing check(s) without breaking one that holds\n", style="dim")
     else:
