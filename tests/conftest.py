@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,3 +31,15 @@ def no_env(monkeypatch, tmp_path):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def done_count(out: Path) -> int:
+    """Documents a batch in `out` has finished, read from its manifest while it runs."""
+    try:
+        con = sqlite3.connect(f"file:{out / 'manifest.sqlite'}?mode=ro", uri=True, timeout=1)
+        try:
+            return con.execute("SELECT count(*) FROM documents WHERE status='done'").fetchone()[0]
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, SEEDS
+from conftest import EXAMPLES, ROOT, SEEDS, done_count as _done
 from structurer.batch import worker as worker_module
 from structurer.batch.dask_engine import EngineError, run_dask
 from structurer.batch.runner import BatchOptions, run_batch
@@ -160,19 +160,6 @@ def _alive(pid: int) -> bool:
             return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
     except OSError:
         return False
-
-
-def _done(out: Path) -> int:
-    import sqlite3
-
-    try:
-        con = sqlite3.connect(f"file:{out / 'manifest.sqlite'}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT count(*) FROM documents WHERE status='done'").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 @pytest.mark.slow

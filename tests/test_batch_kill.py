@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, done_count as _done
 from structurer.model import Document
 from test_batch_support import cli, rows, seed_copies, table_contents
 
@@ -24,17 +23,6 @@ def _start(src: Path, out: Path, **kw) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "structurer", "batch", str(src), "--out", str(out),
                              "--jobs", "2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             cwd=ROOT, **kw)
-
-
-def _done(out: Path) -> int:
-    try:
-        con = sqlite3.connect(f"file:{out / 'manifest.sqlite'}?mode=ro", uri=True, timeout=1)
-        try:
-            return con.execute("SELECT count(*) FROM documents WHERE status='done'").fetchone()[0]
-        finally:
-            con.close()
-    except sqlite3.Error:
-        return 0
 
 
 def _wait_done(proc: subprocess.Popen, out: Path, n: int, limit: float = 60) -> None:
