@@ -17,6 +17,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from structurer.ingest.ocr import available as ocr_available
 from structurer.ingest import IngestError, SourceText, read_bytes, read_source
 
 FONT = "STSong-Light"  # built-in CID font: no font file needed, pdfminer maps it via its CMaps
@@ -109,11 +110,27 @@ def test_pdf_title_paragraph_table_and_pages(tmp_path, pdf_bytes):
 def test_pdf_without_text_layer(tmp_path):
     path = tmp_path / "scan.pdf"
     path.write_bytes(_canvas_pdf(lambda c: c.rect(100, 100, 300, 200)))
+    with pytest.raises(IngestError, match=r"has no text layer \(scanned image\?\); run with --ocr auto") as excinfo:
+        read_source(path, ocr="never")
+    one_line_error(excinfo)
+    if not ocr_available():
+        pytest.skip("the OCR extra is not usable here")
     with pytest.raises(IngestError, match="has no text layer, and OCR found no text") as excinfo:
         read_source(path)  # a page with nothing printed: not even OCR reads anything
     one_line_error(excinfo)
-    with pytest.raises(IngestError, match=r"has no text layer \(scanned image\?\); run with --ocr auto") as excinfo:
-        read_source(path, ocr="never")
+
+
+def test_pdf_without_text_layer_and_without_ocr_names_the_extra(tmp_path, monkeypatch):
+    from structurer.ingest import ocr
+    from structurer.ingest.common import OcrUnavailable
+
+    def missing():
+        raise OcrUnavailable(f"OCR is not installed (no module); {ocr.EXTRA}")
+    monkeypatch.setattr(ocr, "_engine", missing)
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(_canvas_pdf(lambda c: c.rect(100, 100, 300, 200)))
+    with pytest.raises(IngestError, match=r"has no text layer .*pip install 'structurer\[ocr\]'") as excinfo:
+        read_source(path)
     one_line_error(excinfo)
 
 
@@ -156,6 +173,8 @@ def test_pdf_glyphs_without_unicode_mapping(monkeypatch):
         read_bytes(_canvas_pdf(_chinese_line), "cid.pdf", ocr="never")
     one_line_error(excinfo)
     # by default such pages are read from their image instead
+    if not ocr_available():
+        pytest.skip("the OCR extra is not usable here")
     src = read_bytes(_canvas_pdf(_chinese_line), "cid.pdf")
     assert src.encoding == "pdf+ocr" and src.text.strip() == "部门预算收支总表"
     assert src.boxes and src.boxes[0].conf is not None and src.boxes[0].page == 1
