@@ -91,11 +91,9 @@ def read_pdf_pages(data: bytes, name: str, ocr: str = "auto", ocr_page=None, pro
     text_pages = [p for p in pages if not p.ocr]
     visible = sum(1 for p in text_pages for g in p.glyphs)
     unmapped = sum(1 for p in text_pages for g in p.glyphs if _unmapped(g.ch))
-    hint = str(missing) if missing else "OCR it first"
+    hint = str(missing) if missing else "run with --ocr auto to read it by OCR" if ocr == "never" else "OCR it first"
     if not any(p.ocr for p in pages):
         if visible == 0:
-            if ocr == "never":
-                hint = "run with --ocr auto to read it by OCR"
             raise IngestError(f"{name} has no text layer (scanned image?); {hint}")
         if unmapped > visible * _MAX_UNMAPPED:
             raise IngestError(f"{name} has a text layer without Unicode mapping (glyphs show as cid numbers); {hint}")
