@@ -43,3 +43,16 @@ def done_count(out: Path) -> int:
             con.close()
     except sqlite3.Error:
         return 0
+
+
+def assert_resumed(finished: dict, killed: dict, after: dict, summary: str, total: int) -> None:
+    """A batch killed and run again: what had finished is not redone (same finish time, one
+    attempt, first run), what a worker held at the kill is redone once, and the rerun says so."""
+    for rel, r in finished.items():
+        assert (after[rel]["finished_at"], after[rel]["attempts"], after[rel]["run_id"]) == \
+               (r["finished_at"], 1, 1), rel
+    for rel, r in killed.items():
+        if r["status"] == "running":
+            assert after[rel]["attempts"] == 2 and after[rel]["run_id"] == 2
+    redone = total - len(finished)
+    assert f"{redone} done, 0 failed, {len(finished)} already done" in summary

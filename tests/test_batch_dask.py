@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, SEEDS, done_count as _done
+from conftest import EXAMPLES, ROOT, SEEDS, assert_resumed, done_count as _done
 from structurer.batch import worker as worker_module
 from structurer.batch.dask_engine import EngineError, run_dask
 from structurer.batch.runner import BatchOptions, run_batch
@@ -197,14 +197,7 @@ def test_the_coordinator_killed_then_rerun_on_the_same_cluster_finishes_every_do
     after = rows(out)
     assert len(after) == len(rels) and all(r["status"] == "done" for r in after.values())
     assert not [p for p in (out / "docs").rglob("*") if p.name.endswith(".tmp")]  # swept by the rerun
-    for rel, r in finished.items():  # not redone
-        assert (after[rel]["finished_at"], after[rel]["attempts"], after[rel]["run_id"]) == \
-               (r["finished_at"], 1, 1), rel
-    for rel, r in killed.items():  # held by the cluster at the kill: redone once more
-        if r["status"] == "running":
-            assert after[rel]["attempts"] == 2 and after[rel]["run_id"] == 2
-    redone = len(rels) - len(finished)
-    assert f"{redone} done, 0 failed, {len(finished)} already done" in again.stdout
+    assert_resumed(finished, killed, after, again.stdout, len(rels))
     clean = tmp_path / "clean"
     assert cli("batch", str(src), "--out", str(clean), "--jobs", "2").returncode == 0
     assert _docs(out) == _docs(clean)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, done_count as _done
+from conftest import ROOT, assert_resumed, done_count as _done
 from structurer.model import Document
 from test_batch_support import cli, rows, seed_copies, table_contents
 
@@ -107,14 +107,7 @@ def test_sigkill_half_way_then_rerun_redoes_nothing_finished_and_equals_a_clean_
     assert again.returncode == 0, again.stdout + again.stderr
     after = rows(out)
     assert all(r["status"] == "done" for r in after.values()) and len(after) == len(rels)
-    for rel, r in finished.items():  # not redone: same finish time, one attempt, first run
-        assert (after[rel]["finished_at"], after[rel]["attempts"], after[rel]["run_id"]) == \
-               (r["finished_at"], 1, 1), rel
-    for rel, r in killed.items():  # held by a worker at the kill: redone once more
-        if r["status"] == "running":
-            assert after[rel]["attempts"] == 2 and after[rel]["run_id"] == 2
-    redone = len(rels) - len(finished)
-    assert f"{redone} done, 0 failed, {len(finished)} already done" in again.stdout
+    assert_resumed(finished, killed, after, again.stdout, len(rels))
 
     clean = tmp_path / "clean"
     assert cli("batch", str(src), "--out", str(clean), "--jobs", "2").returncode == 0
