@@ -189,6 +189,15 @@ def run_chromium(browser: Path, profile: Path, *args: str) -> subprocess.Complet
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
+def screenshot(browser: Path, page: Path, folder: Path, size: tuple[int, int]) -> Path:
+    """A headless Chromium screenshot of `page` at `size`, asserted taken."""
+    shot = folder / "shot.png"
+    r = run_chromium(browser, folder / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
+                     page.as_uri())
+    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    return shot
+
+
 MARK = (255, 227, 138)  # mark.v background (CSS in html_report)
 NARRATIVE = (201, 231, 255)  # mark.v.nar
 LIKELY_WRONG = (255, 138, 128)  # mark.v.diag
@@ -215,11 +224,8 @@ def test_report_renders_in_headless_chromium(name, tmp_path):
     html = render_html(doc, evaluate(doc), source)
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
-    shot = tmp_path / "shot.png"
     size = (1400, 900)
-    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
-                     page.as_uri())
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    shot = screenshot(browser, page, tmp_path, size)
     seen = colours(shot, size)
     assert seen[HEADER] > 10000  # the inline stylesheet applied
     assert seen[MARK] + seen[NARRATIVE] + seen[LIKELY_WRONG] > 300, "no highlighted value on screen"
@@ -320,11 +326,8 @@ def test_pdf_report_renders_in_headless_chromium(tmp_path):
     _, _, html = pdf_page(tmp_path)
     page = tmp_path / "report.html"
     page.write_text(html, encoding="utf-8")
-    shot = tmp_path / "shot.png"
     size = (1400, 900)
-    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
-                     page.as_uri())
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    shot = screenshot(browser, page, tmp_path, size)
     from PIL import Image
 
     with Image.open(shot) as im:

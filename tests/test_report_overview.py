@@ -18,7 +18,7 @@ from conftest import EXAMPLES, SEEDS
 from seed_pdf import mutated_pdf
 from structurer import vocab
 from structurer.cli import app
-from test_report_html import chromium, run_chromium
+from test_report_html import chromium, run_chromium, screenshot
 
 runner = CliRunner()
 
@@ -130,11 +130,8 @@ def test_overview_renders_in_headless_chromium(batch_out, tmp_path):
     page = tmp_path / "overview.html"
     r = runner.invoke(app, ["report", str(batch_out), "--html", str(page), "--no-reports"])
     assert r.exit_code == 0, r.output
-    shot = tmp_path / "shot.png"
     size = (1400, 800)
-    r = run_chromium(browser, tmp_path / "profile", f"--screenshot={shot}", f"--window-size={size[0]},{size[1]}",
-                     page.as_uri())
-    assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
+    shot = screenshot(browser, page, tmp_path, size)
     from PIL import Image
 
     with Image.open(shot) as im:
