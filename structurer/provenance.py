@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 
 from .model import Document, Span, Where
+from .vocab import printed_decimals
 
 # Below this OCR recognition confidence a value is flagged for review (Cell.low_confidence).
 LOW_CONFIDENCE = 0.9
@@ -38,18 +39,13 @@ class Locator:
                      confidence=min(confs) if confs else None)
 
 
-def _decimals(printed: str) -> int | None:
-    tail = printed.strip().rsplit(".", 1)
-    return len(tail[1]) if len(tail) == 2 and tail[1].isdigit() else None
-
-
 def _odd_precision(cells) -> None:
     """A table prints all its amounts with the same decimals: an OCR'd amount with other
     decimals (`1,136.233` among `1,136.23`s) is a misreading until someone looks."""
     counts: dict[int, int] = {}
     for c in cells:
-        d = _decimals(c.printed)
-        if d is not None:
+        d = printed_decimals(c.printed)
+        if d:  # whole numbers (a printed 0) say nothing of the precision
             counts[d] = counts.get(d, 0) + 1
     if not counts:
         return
@@ -57,8 +53,8 @@ def _odd_precision(cells) -> None:
     if n < 3 or n < 0.8 * sum(counts.values()):
         return  # no clear precision to hold the odd one against
     for c in cells:
-        d = _decimals(c.printed)
-        if d is not None and d != usual:
+        d = printed_decimals(c.printed)
+        if d and d != usual:
             c.low_confidence = True
 
 

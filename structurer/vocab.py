@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # --------------------------------------------------------------------------- tables
 
@@ -131,6 +132,14 @@ def functional_class_by_name(name: str) -> str | None:
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
 # A printed amount: optional sign, thousands separators or none, decimals.
 NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_DECIMALS_RE = re.compile(r"\.(\d+)$")
+
+
+@lru_cache(maxsize=65536)
+def printed_decimals(printed: str) -> int:
+    """Digits printed after the decimal point (0 for a whole number)."""
+    m = _DECIMALS_RE.search(re.sub(r"\s+", "", printed or ""))
+    return len(m.group(1)) if m else 0
 
 ORDINAL_RE = re.compile(
     r"^\s*(?:[一二三四五六七八九十百零〇]+[、.．]|[(（][一二三四五六七八九十]+[)）][、.．]?"

@@ -55,19 +55,13 @@ def load_catalog(path: str = str(CATALOG_PATH)) -> tuple[Identity, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=65536)
-def _decimals(printed: str) -> int:
-    m = re.search(r"\.(\d+)$", re.sub(r"\s+", "", printed).replace(",", ""))
-    return len(m.group(1)) if m else 0
-
-
 def _table_decimals(table) -> int:
     """The precision a table prints its amounts with (the most common number of decimals)."""
     counts: dict[int, int] = {}
     for r in table.rows:
         for c in r.cells:
             if c.value is not None and c.unit != "count":
-                d = _decimals(c.printed)
+                d = vocab.printed_decimals(c.printed)
                 counts[d] = counts.get(d, 0) + 1
     return max(counts, key=lambda d: (counts[d], d)) if counts else 2
 
@@ -80,7 +74,7 @@ def half_ulp(cell_printed: str | None, unit: str | None, decimals: int | None = 
     value printed with fewer digits does not widen the tolerance)."""
     if not cell_printed or unit not in vocab.UNIT_FACTORS or unit == "元":
         return _ZERO  # amounts printed in 元 are exact: a 元 table adds up to the fen
-    d = _decimals(cell_printed) if decimals is None else decimals
+    d = vocab.printed_decimals(cell_printed) if decimals is None else decimals
     return Decimal(5).scaleb(-(d + 1)) * vocab.UNIT_FACTORS[unit]
 
 

@@ -93,11 +93,6 @@ def unit_factor(unit: str) -> Decimal:
     return Decimal(vocab.UNIT_FACTORS.get(unit, 1))
 
 
-def _decimals(printed: str) -> int:
-    m = re.search(r"\.(\d+)\s*$", re.sub(r"\s+", "", printed or ""))
-    return len(m.group(1)) if m else 0
-
-
 def format_printed(value: Decimal, unit: str, like: str = "") -> str:
     """`value` (元, or a count / percent) written the way the document prints in `unit`: the
     decimals and thousands separators of `like` (a value printed nearby), never losing digits."""
@@ -106,7 +101,7 @@ def format_printed(value: Decimal, unit: str, like: str = "") -> str:
     else:
         shown = value / unit_factor(unit)
     exponent = shown.normalize().as_tuple().exponent
-    dec = max(_decimals(like), -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    dec = max(vocab.printed_decimals(like), -exponent if isinstance(exponent, int) and exponent < 0 else 0)
     q = shown.quantize(Decimal(1).scaleb(-dec)) if dec else shown.quantize(Decimal(1))
     if "," in (like or ""):
         return f"{q:,.{dec}f}"
