@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from . import __version__
-from .console import HELP_MARKUP, err, fail, out
+from .console import HELP_MARKUP, err, fail, ocr_option, out
 from .errors import InputRefused
 from .pipeline import load_or_extract
 from .output import cells_csv, cells_jsonl, document_json, iter_cells, write_atomic
@@ -29,16 +29,6 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=H
 # them exits with status 2).
 UserError = InputRefused
 
-
-OCR_HELP = ("auto: pages without a text layer (and image files) are read by OCR; always: every page; "
-            "never: refuse scans")
-
-
-def _ocr_mode(ocr: str) -> str:
-    if ocr not in ("auto", "always", "never"):
-        fail("--ocr", "must be auto, always or never")
-        raise typer.Exit(2)
-    return ocr
 
 
 def _ocr_progress(path: Path):
@@ -68,10 +58,9 @@ def version() -> None:
 def inspect(
     file: Path = typer.Argument(..., help="a PDF, DOCX, text or image file"),
     as_json: bool = typer.Option(False, "--json", help="machine-readable output"),
-    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
+    ocr: str = ocr_option(),
 ) -> None:
     """Show the document's metadata and every located section."""
-    _ocr_mode(ocr)
     try:
         doc = _load(file, ocr)
     except UserError as e:
@@ -124,11 +113,10 @@ def extract(
     cache_only: bool = typer.Option(False, "--cache-only", help="llm/hybrid: replay cache/ only; a miss "
                                     "is an error"),
     config: Optional[Path] = typer.Option(None, "--config", help="llm/hybrid: structurer.toml to use"),
-    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
+    ocr: str = ocr_option(),
 ) -> None:
     """Structure documents into DIR/<stem>.json (one document model per input). Pages without a
     text layer and image files are read by OCR (see --ocr)."""
-    _ocr_mode(ocr)
     from .pipeline import BACKENDS, extract_prepared
 
     if backend not in BACKENDS:
@@ -182,7 +170,7 @@ def extract(
 def cells(
     files: list[Path] = typer.Argument(..., help="documents or document JSON files"),
     fmt: str = typer.Option("csv", "--format", help="csv or jsonl"),
-    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
+    ocr: str = ocr_option(),
 ) -> None:
     """Print the tidy long-format cells: one line per (doc, table, row, column)."""
     if fmt not in ("csv", "jsonl"):
@@ -192,7 +180,7 @@ def cells(
     first = True
     for f in files:
         try:
-            doc = _load(f, _ocr_mode(ocr))
+            doc = _load(f, ocr)
         except UserError as e:
             fail(f, str(e))
             failed += 1
@@ -209,7 +197,7 @@ def check(
     files: list[Path] = typer.Argument(..., help="documents or document JSON files"),
     fmt: str = typer.Option("text", "--format", help="text or json"),
     notes: bool = typer.Option(True, "--notes/--no-notes", help="list rounding notes"),
-    ocr: str = typer.Option("auto", "--ocr", help=OCR_HELP),
+    ocr: str = ocr_option(),
 ) -> None:
     """Reconcile every number: exit 0 when no error-level finding, 1 with findings, 2 on bad input."""
     import json
@@ -222,7 +210,6 @@ def check(
         fail("--format", "must be text or json")
         raise typer.Exit(2)
     worst = 0
-    _ocr_mode(ocr)
     for f in files:
         source = None
         try:

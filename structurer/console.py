@@ -10,8 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import typer
 from rich.console import Console
 from rich.markup import escape
+
+from .ingest.pdf import OCR_MODES
 
 # --help texts are Markdown: a docstring's line breaks inside a paragraph are joined
 HELP_MARKUP = "markdown"
@@ -48,3 +51,16 @@ def fail(path: str | Path, message: str) -> None:
     """One line on stderr for one input; the message is printed as is (never read as markup)."""
     where = "" if str(path) in message else f"{Path(path).name}: "
     err.print(f"[red]error[/red]: {escape(where + message)}", soft_wrap=True)
+
+
+def _ocr_mode(value: str) -> str:
+    if value not in OCR_MODES:
+        raise typer.BadParameter(f"must be one of {', '.join(OCR_MODES)}")
+    return value
+
+
+def ocr_option():
+    """The --ocr option of every command that reads a source file (a bad choice is a usage error)."""
+    return typer.Option("auto", "--ocr", callback=_ocr_mode,
+                        help="auto: pages without a text layer (and image files) are read by OCR; "
+                             "always: every page; never: refuse scans")

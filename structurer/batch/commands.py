@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from ..console import ocr_option
+
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the app."""
@@ -26,8 +28,7 @@ def batch(
                                             "scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)"),
     send_bytes: bool = typer.Option(False, "--send-bytes", help="--engine dask: send each file's bytes to the "
                                     "workers (default: workers read the path: shared storage)"),
-    ocr: str = typer.Option("auto", "--ocr", help="auto: pages without a text layer (and image files) are "
-                            "read by OCR; always: every page; never: refuse scans"),
+    ocr: str = ocr_option(),
     force: bool = typer.Option(False, "--force", help="redo documents that are already done"),
     timeout: Optional[float] = typer.Option(
         None, "--timeout", help="seconds one document may take before it is failed"),
@@ -65,9 +66,6 @@ def batch(
 
     console = err.console  # rich on a terminal; plain, unwrapped lines to a log
     out_console = stdout.console
-    if ocr not in ("auto", "always", "never"):
-        console.print("[red]error[/red]: --ocr must be auto, always or never")
-        raise typer.Exit(2)
     llm_options = _llm_options(console, backend, model, config, no_cache, cache_only)
     provider = _provider_options(console, backend, batch_api, no_wait, poll, no_cache, cache_only)
     opts = BatchOptions(input_dir, out, backend, jobs, force, timeout, tuple(ext) if ext else None,

@@ -199,6 +199,11 @@ def ocr_pdf_page(doc, index: int, dpi: float = DPI) -> PdfPage:
     return ocr_image(render_rgb(doc, index, dpi), index + 1, dpi)
 
 
+def image_dpi(img) -> float:
+    """The resolution an image file states (points = pixels × 72 / dpi), else DPI."""
+    return float(img.info.get("dpi", (DPI, DPI))[0] or DPI)
+
+
 def read_image_pages(data: bytes, name: str, progress: Progress | None = None) -> list[PdfPage]:
     """An image file (PNG, JPEG, TIFF — every frame a page) → OCR'd pages."""
     from PIL import Image, ImageSequence
@@ -208,10 +213,10 @@ def read_image_pages(data: bytes, name: str, progress: Progress | None = None) -
         frames = [f.convert("RGB") for f in ImageSequence.Iterator(img)]
     except Exception as exc:  # Pillow raises many types for a damaged file
         raise IngestError(f"{name} is not a readable image (corrupt or truncated?): {one_line(exc)}") from exc
-    dpi = img.info.get("dpi", (DPI, DPI))[0] or DPI
+    dpi = image_dpi(img)
     pages = []
     for k, frame in enumerate(frames):
         if progress:
             progress(k + 1, len(frames))
-        pages.append(ocr_image(np.asarray(frame), k + 1, float(dpi)))
+        pages.append(ocr_image(np.asarray(frame), k + 1, dpi))
     return pages

@@ -18,7 +18,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageSequence
 
 from ..ingest import IMAGE_SUFFIXES, IngestError
-from ..ingest.ocr import DPI
+from ..ingest.ocr import image_dpi
 
 LONG_SIDE = 1600  # pixels on the long side of a page image in the report
 MIN_SIDE = 1000  # … and at least this many when a long document is drawn smaller
@@ -50,7 +50,7 @@ def _image_pdf(path: Path) -> bytes:
     """An image file as a PDF of its frames, each page as large as OCR measured it (points at
     the image's resolution), so the boxes of its values fall where they were read."""
     with Image.open(path) as img:
-        dpi = float(img.info.get("dpi", (DPI, DPI))[0] or DPI)
+        dpi = image_dpi(img)
         frames = [f.convert("RGB") for f in ImageSequence.Iterator(img)]
     buf = io.BytesIO()
     frames[0].save(buf, "PDF", resolution=dpi, save_all=True, append_images=frames[1:])
