@@ -33,7 +33,7 @@ class Locator:
             return None
         page = hit[0].page
         hit = [b for b in hit if b.page == page]
-        confs = [b.conf for b in hit if getattr(b, "conf", None) is not None]
+        confs = [b.conf for b in hit if b.conf is not None]
         return Where(page=page, box=(min(b.x0 for b in hit), min(b.top for b in hit),
                                      max(b.x1 for b in hit), max(b.bottom for b in hit)),
                      confidence=min(confs) if confs else None)
