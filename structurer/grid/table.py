@@ -123,12 +123,13 @@ def split_blocks(lines: list[VLine]) -> list[tuple[str, list[VLine]]]:
         block = []
         while j < n:
             cur = lines[j]
-            if block and cur.top - block[-1].bottom > max(3.0 * max(cur.height, 1), 1.5 * _pitch(block)):
+            if block and cur.top - block[-1].bottom > _break_gap(cur, block):
                 break
             if block and _header_again(cur, block):
                 break  # the header printed again: the table goes on under a header of its own
             if _tabular(cur) or _header_lead(lines, j) or (block and (_wrapped_inside(lines, j, block)
-                                                                     or _label_row(cur, block))):
+                                                                     or _label_row(cur, block)
+                                                                     or _label_run(lines, j, block))):
                 block.append(cur)
                 j += 1
                 continue
@@ -170,12 +171,41 @@ def _pitch(block: list[VLine]) -> float:
 
 def _label_row(ln: VLine, block: list[VLine]) -> bool:
     """A row with a label and no values, right under the table's previous row."""
-    c = ln.compact
-    return (len(ln.frags) == 1 and not _is_prose(ln) and not _is_caption(ln) and len(c) <= 30
-            and not c.startswith(("注", "说明", "备注"))
+    return (_lone_label(ln)
             and ln.top - block[-1].bottom < max(1.5 * ln.height, 1.3 * _pitch(block))
             and min(b.x0 for b in block) - 5 <= ln.x0 <= max(b.x1 for b in block)
             and any(is_data(b) for b in block) if block else False)
+
+
+def _lone_label(ln: VLine) -> bool:
+    c = ln.compact
+    return len(ln.frags) == 1 and not _is_prose(ln) and not _is_caption(ln) and len(c) <= 30 \
+        and not c.startswith(("注", "说明", "备注"))
+
+
+def _label_run(lines: list[VLine], j: int, block: list[VLine]) -> bool:
+    """Label-only rows after a wider gap than the table's rows leave (a dump prints a blank line
+    where the page had more room), indented into the table and leading back to its value rows:
+    the rows of a summary's longer side. A heading after a table starts at the margin, or
+    leads to text."""
+    if not any(is_data(b) for b in block):
+        return False
+    x0, x1 = min(b.x0 for b in block), max(b.x1 for b in block)
+    prev = block[-1]
+    for ln in lines[j:j + 60]:
+        if ln.top - prev.bottom > _break_gap(ln, block):
+            return False
+        if len(ln.frags) >= 2 or ln.frags[0].numeric:
+            return _tabular(ln) and is_data(ln)
+        if not (_lone_label(ln) and x0 + 2 * ln.height <= ln.x0 <= x1):
+            return False
+        prev = ln
+    return False
+
+
+def _break_gap(ln: VLine, block: list[VLine]) -> float:
+    """A gap wider than this ends a table."""
+    return max(3.0 * max(ln.height, 1), 1.5 * _pitch(block))
 
 
 def _wrapped_inside(lines: list[VLine], j: int, block: list[VLine]) -> bool:

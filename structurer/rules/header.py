@@ -131,6 +131,7 @@ class Node:
     token: str
     text: str
     children: list["Node"] = field(default_factory=list)
+    pos: tuple[int, int] = (0, 0)  # (header row, column) the word is printed in, when known
 
     def leaves(self, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
         here = path + (self.token,)
@@ -145,18 +146,19 @@ class Node:
 @lru_cache(maxsize=4096)
 def tokenize(compact_text: str) -> list[tuple[str, str]]:
     """Known header words in reading order; unknown text is skipped."""
-    out = []
-    for m in _LEX_RE.finditer(compact_text):
-        idx = int(m.lastgroup[1:])
-        out.append((_TOKENS[idx], m.group(0)))
-    return out
+    return [(tok, text) for tok, text, _ in tokenize_at(compact_text)]
 
 
-def build_tree(tokens: list[tuple[str, str]]) -> list[Node]:
+def tokenize_at(compact_text: str) -> list[tuple[str, str, int]]:
+    """Known header words in reading order with where each starts."""
+    return [(_TOKENS[int(m.lastgroup[1:])], m.group(0), m.start()) for m in _LEX_RE.finditer(compact_text)]
+
+
+def build_tree(tokens: list[tuple[str, str]], where: list[tuple[int, int]] | None = None) -> list[Node]:
     roots: list[Node] = []
     order: list[Node] = []  # nodes in creation (breadth) order: candidate parents
     for k, (tok, text) in enumerate(tokens):
-        node = Node(tok, text)
+        node = Node(tok, text, pos=where[k] if where else (0, 0))
         parent = _pick_parent(order, tok, tokens[k + 1][0] if k + 1 < len(tokens) else None)
         if parent is None:
             roots.append(node)

@@ -13,6 +13,7 @@ from ..normalize import NText, compact
 from ..segment import SectionLoc
 from . import header as hdr
 from . import summary
+from .header_grid import place_leaves
 from .labels import _is_label, _match_rows
 from .records import CODE_RE, NUM_RE, SEQ_RE, Record, build_grid
 
@@ -72,6 +73,8 @@ class TableParser:
             self.leaves = hdr.path_leaves(last.split("\t"), sec.id)
         else:
             self.leaves = hdr.leaves(self.grid.header_text)
+            if self.grid.mode == "tab":
+                self.leaves = _on_columns(layout, self.grid, self.leaves)
         self.columns = [column_id(p, sec.id) for p in self.leaves]
 
     # ------------------------------------------------------------------ cells
@@ -430,6 +433,25 @@ def _dedupe(rows: list[Row]) -> list[Row]:
         out[r.id] = r
         order.append(r.id)
     return [out[k] for k in order]
+
+
+def _on_columns(layout: Layout, grid, leaves):
+    """Word-order leaves whose count differs from the grid's columns, placed on the columns by
+    where their header words are printed (header_grid); unchanged when the header rows are not
+    one grid with the data."""
+    rows = [layout.lines[i].norm.text.split("\t") for i in grid.header_lines]
+    width = max((len(r.fields) for r in grid.records), default=0)
+    if not rows or len(leaves) == width or any(len(r) != width for r in rows):
+        return leaves
+    kinds = [""] * width
+    for rec in grid.records:
+        for c, f in enumerate(rec.fields):
+            t = f.text.strip()
+            if NUM_RE.match(t.replace(" ", "")) and "." in t:
+                kinds[c] = "amount"
+            elif t and not kinds[c] and not NUM_RE.match(t.replace(" ", "")):
+                kinds[c] = "text"
+    return place_leaves([[compact(c) for c in r] for r in rows], kinds) or leaves
 
 
 def parse_table(layout: Layout, sec: SectionLoc, agency: str | None) -> Table:
