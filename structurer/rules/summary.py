@@ -71,12 +71,15 @@ def parse_summary_grid(tp) -> list[Row]:
         sides[side].append(i)
     rows: list[Row] = []
     ctx: dict[str, list[str]] = {"revenue": [], "expenditure": []}
+    label_cols = {i for idx in sides.values() for i in idx if tp.leaves[i][-1] in ("item", "name")}
     for rec in tp.grid.records:
+        found = False
         for side, idx in sides.items():
             key = side.split("_")[0]
             lab_i = next((i for i in idx if tp.leaves[i][-1] in ("item", "name")), None)
             if lab_i is None or lab_i >= len(rec.fields) or not rec.fields[lab_i].text.strip():
                 continue
+            found = found or _is_label(rec.fields[lab_i].text)
             f = rec.fields[lab_i]
             row_id = _summary_row_id(key, f.text, ctx[key])
             if not row_id:
@@ -85,7 +88,31 @@ def parse_summary_grid(tp) -> list[Row]:
                                  if tp.columns[i] and i < len(rec.fields)) if c]
             ctx[key].append(row_id)
             rows.append(Row(id=row_id, label=compact(f.text), span=tp.layout.span_of(f), cells=cells))
+        if not found:
+            rows.extend(_shifted_row(tp, rec, sides, label_cols, ctx))
     return _grant_heading(_lone_total_is_grand(rows), tp.sec.id)
+
+
+def _shifted_row(tp, rec, sides: dict[str, list[int]], label_cols: set[int],
+                 ctx: dict[str, list[str]]) -> list[Row]:
+    """A row with no label in either label column but one in a value column: printed shifted
+    (a cell dropped before it). Its side comes from the label's own words, its values are the
+    fields after it, in the order of that side's value columns."""
+    labels = [k for k, f in enumerate(rec.fields) if k not in label_cols and _is_label(f.text)]
+    if len(labels) != 1:
+        return []
+    k = labels[0]
+    f = rec.fields[k]
+    key = _side_of(f.text)
+    if key is None:
+        return []
+    row_id = _summary_row_id(key, f.text, ctx[key])
+    if not row_id:
+        return []
+    cols = [tp.columns[i] for i in sides[f"{key}_side"] if tp.columns[i]]
+    cells = [c for c in (tp.cell(col, v) for col, v in zip(cols, rec.fields[k + 1:])) if c]
+    ctx[key].append(row_id)
+    return [Row(id=row_id, label=compact(f.text), span=tp.layout.span_of(f), cells=cells)]
 
 def _summary_row_id(side: str, label: str, seen: list[str]) -> str | None:
     lab = compact(label)
