@@ -45,8 +45,10 @@ TABLE_KINDS: tuple[TableKind, ...] = (
               (r"收支(预算)?总表$", r"收支总体情况表$", r"财务收支预算总表$", r"收入支出(决算|预算)总表$")),
     TableKind("revenue", "收入总表",
               (r"收入(决算|预算)?总表$", r"收入总体情况表$", r"收入(决算|预算)表$")),
+    # (not a table of 基本支出 or 项目支出 alone: 部门预算基本支出预算表 is a table of its own)
     TableKind("expenditure", "支出总表",
-              (r"支出(决算|预算)?总表$", r"支出总体情况表$", r"支出(决算|预算)表$")),
+              tuple(r"^(?!.*(?:基本|项目)支出)" + p
+                    for p in (r".*支出(决算|预算)?总表$", r".*支出总体情况表$", r".*支出(决算|预算)表$"))),
 )
 TABLE_IDS = tuple(k.id for k in TABLE_KINDS)
 KIND_BY_ID = {k.id: k for k in TABLE_KINDS}

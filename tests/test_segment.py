@@ -115,15 +115,26 @@ TITLE_VARIANTS = {
 }
 
 
-@pytest.mark.parametrize("title, kind", sorted(TITLE_VARIANTS.items()))
-def test_title_variants_of_other_templates(title, kind):
+def _kind_of(title: str):
     from structurer.ingest import SourceText
     from structurer.layout import Layout
     from structurer.segment import title_kind
 
     layout = Layout.of(SourceText(path="t.txt", format="txt", encoding="utf-8", sha256="0", text=title))
-    found = title_kind(layout.lines[0])
+    return title_kind(layout.lines[0])
+
+
+@pytest.mark.parametrize("title, kind", sorted(TITLE_VARIANTS.items()))
+def test_title_variants_of_other_templates(title, kind):
+    found = _kind_of(title)
     assert found is not None and found[0] == kind, found
+
+
+@pytest.mark.parametrize("title", ["部门预算基本支出预算表", "部门预算项目支出及其他支出预算表"])
+def test_a_table_of_basic_or_project_spending_alone_is_not_the_expenditure_table(title):
+    # they end in 支出预算表 like 部门支出预算表, but list one kind of spending by unit
+    assert (_kind_of(title) or ("",))[0] != "expenditure"
+    assert _kind_of("部门支出预算表")[0] == "expenditure"
 
 
 def test_prose_naming_several_tables_is_not_a_title():
