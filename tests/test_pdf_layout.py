@@ -429,6 +429,47 @@ def test_table_continued_on_next_page_keeps_columns():
     ]
 
 
+# a summary table (revenue | amount | expenditure | amount) continued on the next page, whose
+# first rows hold no amount: they are rows, not a header
+SUM4 = [(50, 200, "L"), (200, 270, "R"), (270, 420, "L"), (420, 490, "R")]
+
+
+def _summary_page1(c: canvas.Canvas) -> None:
+    c.setFont(FONT, 12)
+    c.drawString(50, 760, "部门收支总表")
+    y = 720
+    for col, h in zip(SUM4, ["项目", "金额", "项目", "金额"]):
+        centred(c, col[0], col[1], y, h)
+    y -= PITCH
+    for row in (["一、一般公共预算拨款收入", "1,200.00", "一、一般公共服务支出", "1,000.00"],
+                ["二、事业收入", "", "二、外交支出", ""]):
+        for col, v in zip(SUM4, row):
+            cell(c, col, y, v)
+        y -= PITCH
+
+
+def _summary_page2(c: canvas.Canvas) -> None:
+    y = PAGE_H - 80
+    for row in (["三、经营收入", "", "三、国防支出", ""],
+                ["四、其他收入", "", "四、公共安全支出", ""],
+                ["", "", "五、教育支出", "200.00"],
+                ["收入总计", "1,200.00", "支出总计", "1,200.00"]):
+        for col, v in zip(SUM4, row):
+            cell(c, col, y, v)
+        y -= PITCH
+
+
+def test_page_going_on_with_label_only_rows_has_no_header():
+    src = read_bytes(make_pdf(_summary_page1, _summary_page2), "x.pdf")
+    page2 = src.text.split("\n\n")[1]
+    assert page2.split("\n") == [
+        "三、经营收入\t\t三、国防支出\t",
+        "四、其他收入\t\t四、公共安全支出\t",
+        "\t\t五、教育支出\t200.00",
+        "收入总计\t1,200.00\t支出总计\t1,200.00",
+    ]
+
+
 # ------------------------------------------------------------------ 7. provenance boxes
 
 

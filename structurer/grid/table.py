@@ -92,9 +92,9 @@ _CJK_START_RE = re.compile(r"^[\u4e00-\u9fff]")
 
 def first_data(block: list[VLine]) -> int:
     """Index of a table block's first body row. Besides rows with amounts or codes, a row
-    number before a label (a summary table's rows that hold no amount on this page) and the
-    decimal tails of amounts wrapped over a page break (`救助  00  00`) are rows: header
-    cells are words, never such numbers."""
+    number before a label or an enumerated label (a summary table's rows that hold no amount
+    on this page) and the decimal tails of amounts wrapped over a page break (`救助  00  00`)
+    are rows: header cells are words, never such numbers or enumerations."""
     for i, ln in enumerate(block):
         if is_data(ln):
             return i
@@ -102,6 +102,8 @@ def first_data(block: list[VLine]) -> int:
         if len(texts) >= 2 and _SEQ_RE.match(texts[0]) and _CJK_START_RE.match(texts[1]) \
                 and not any(t.isdigit() for t in texts[1:]):
             return i
+        if len(texts) >= 2 and _ORDINAL_RE.match(texts[0]) and len(texts[0]) > 3:
+            return i  # 六、事业单位经营收入 …: an enumerated row label (a page going on without a header)
         tails = [t for t in texts if _TAIL_RE.match(t)]
         if len(tails) >= 2 and len(tails) >= len(texts) - 1:
             return i
