@@ -92,6 +92,9 @@ class Gold:
     corpus: bool = False  # `doc` is a path inside the shared corpus of real documents
     partial: bool = False  # key cells only: cells the extractor finds beyond them are not scored
     pages: dict[str, int] = field(default_factory=dict)  # table → page where it starts (PDFs)
+    # aspects a key-cell (partial) gold does not label are not scored: its document's narrative
+    # facts are not wrong for being absent from a file that never listed them
+    unlabelled: frozenset[str] = frozenset()
 
     def document(self):
         """The gold as a structurer Document (cells with their printed text and unit, narrative
@@ -199,8 +202,10 @@ def load_gold(path: str | Path, verify: bool = False) -> Gold:
     if not str(data.get("how_made", "")).strip():
         raise GoldError(f"{path.name}: a gold file must say how it was made ('how_made')")
     _check_schema(data, path.name)
+    partial = bool(data.get("partial"))
     gold = Gold(doc=str(data["doc"]), path=path, meta=dict(data.get("meta") or {}),
-                corpus=bool(data.get("corpus")), partial=bool(data.get("partial")))
+                corpus=bool(data.get("corpus")), partial=partial,
+                unlabelled=frozenset(a for a in ("narrative", "performance") if partial and a not in data))
     for tid, t in (data.get("tables") or {}).items():
         if tid not in vocab.KIND_BY_ID:
             raise GoldError(f"{path.name}: unknown table id {tid!r}")

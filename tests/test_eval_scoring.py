@@ -220,3 +220,46 @@ def test_summarize_adds_documents_up(gold):
     s = summarize({"a": a, "b": b})
     assert (s["cells"]["tp"], s["cells"]["fn"]) == (6 + 3, 1 + 4)
     assert s["tables"]["expenditure"]["tp"] == 9 and s["tables"]["three_public"]["fn"] == 2
+
+
+def test_key_cell_gold_scores_only_the_aspects_it_labels(tmp_path):
+    from structurer.checks.run import evaluate
+    from structurer.evaluation.render import matrix_rows
+    from structurer.model import NarrativeFact
+
+    fact = NarrativeFact(key="expenditure.total", value=Decimal("3000000"), printed="300.00", unit="万元",
+                         span=sp(3))
+    d = doc_of(("expenditure", right_rows()))
+    d.narrative = [fact]
+    partial = tmp_path / "p.yaml"
+    partial.write_text(GOLD_YAML + "partial: true\n", encoding="utf-8")
+    labelled = tmp_path / "l.yaml"  # a key-cell gold that does list the prose's facts
+    labelled.write_text(GOLD_YAML + "partial: true\nnarrative:\n"
+                        "  - {key: expenditure.total, printed: \"300.00\", unit: 万元}\n", encoding="utf-8")
+    scores = {}
+    for name, path in (("p", partial), ("l", labelled)):
+        g = load_gold(path)
+        scores[name] = score_document(d, g, evaluate(g.document()))
+    # a fact the key-cell gold never listed is not an extra: the aspect is not scored there
+    assert scores["p"]["narrative"]["labelled"] is False and scores["p"]["narrative"]["counts"]["fp"] == 0
+    assert scores["l"]["narrative"]["counts"]["tp"] == 1
+    # and a full gold without narrative still scores the fact as extra
+    full = score_document(d, load_gold(_write(tmp_path, GOLD_YAML)), evaluate(doc_of()))
+    assert full["narrative"]["counts"]["fp"] == 1
+    overall = summarize(scores)
+    assert overall["labelled_documents"]["narrative"] == 1 and overall["narrative"]["tp"] == 1
+    from structurer.evaluation.runner import _usage_dict
+    from structurer.llm.accounting import Usage
+
+    data = {"columns": {"rules": {"overall": overall, "docs": scores, "models_seen": [], "model": None,
+                                  "prompt_versions": {}, "usage": _usage_dict(Usage()), "failures": 0,
+                                  "wall_s": 0.0}}}
+    rows = {label: vals[0] for section, label, vals in matrix_rows(data) if section == "other aspects"}
+    assert rows["narrative facts F1"] == "1.000 [1 of 2 documents]"
+    assert rows["performance indicators F1"] == "— (no gold labels it)"
+
+
+def _write(folder: Path, text: str) -> Path:
+    p = folder / "full.yaml"
+    p.write_text(text, encoding="utf-8")
+    return p

@@ -84,8 +84,11 @@ def score_meta(doc: Document, gold: Gold) -> dict:
 # ------------------------------------------------------------------ narrative, performance
 
 def narrative_to_dict(doc: Document, gold: Gold) -> dict:
+    if "narrative" in gold.unlabelled:
+        return {"labelled": False, "counts": Counts().to_dict(), "missing": [], "extra": []}
     s = score_narrative(doc, gold)
     return {
+        "labelled": True,
         "counts": Counts(s.tp, s.fp, s.fn).to_dict(),
         "missing": [{"key": g.key, "kind": g.kind, "value": dec(g.value), "printed": g.printed,
                      "unit": g.unit, "line": g.line} for g in s.missing],
@@ -95,8 +98,13 @@ def narrative_to_dict(doc: Document, gold: Gold) -> dict:
 
 
 def performance_to_dict(doc: Document, gold: Gold) -> dict:
+    if "performance" in gold.unlabelled:
+        return {"labelled": False, "counts": Counts().to_dict(), "projects": Counts().to_dict(),
+                "amounts": {"ok": 0, "wrong": 0, "missing": 0, "extra": 0},
+                "missing_projects": [], "extra_projects": [], "missing": [], "extra": []}
     s = score_performance(doc, gold)
     return {
+        "labelled": True,
         "counts": Counts(s.tp, s.fp, s.fn).to_dict(),
         "projects": Counts(s.project_tp, s.project_fp, s.project_fn).to_dict(),
         "amounts": {"ok": s.amount_ok, "wrong": s.amount_wrong, "missing": s.amount_missing,
@@ -160,6 +168,7 @@ def summarize(docs: dict[str, dict]) -> dict:
         checks.add(Counts.from_dict(d["checks"]["counts"]))
         meta_ok += d["meta"]["correct"]
         meta_n += d["meta"]["total"]
+    labelled = {a: sum(1 for d in docs.values() if d[a].get("labelled", True)) for a in ("narrative", "performance")}
     return {
         "cells": cells.to_dict(),
         "tables": {t: c.to_dict() for t, c in sorted(tables.items())},
@@ -168,6 +177,7 @@ def summarize(docs: dict[str, dict]) -> dict:
         "narrative": narr.to_dict(),
         "performance": perf.to_dict(),
         "performance_projects": proj.to_dict(),
+        "labelled_documents": labelled,  # documents whose gold labels narrative / performance
         "checks": checks.to_dict(),
     }
 

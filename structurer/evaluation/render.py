@@ -25,6 +25,14 @@ def _f1(c: dict) -> str:
     return s
 
 
+def _labelled(col: dict, key: str, aspect: str, n: int) -> str:
+    """An aspect's F1 over the documents whose gold labels it (key-cell gold may not)."""
+    k = col["overall"].get("labelled_documents", {}).get(aspect, n)
+    if not k:
+        return "— (no gold labels it)"
+    return _f1(col["overall"][key]) + (f" [{k} of {n} documents]" if k < n else "")
+
+
 def _pr(c: dict) -> str:
     return f"{c['precision']:.3f} / {c['recall']:.3f}"
 
@@ -52,9 +60,11 @@ def matrix_rows(data: dict) -> list[tuple[str, str, list[str]]]:
     for t in tables:
         add("per table kind", t, lambda c, t=t: _f1(c["overall"]["tables"][t]) if t in c["overall"]["tables"] else "—")
     add("other aspects", "metadata fields", lambda c: "{correct}/{total}".format(**c["overall"]["meta"]))
-    add("other aspects", "narrative facts F1", lambda c: _f1(c["overall"]["narrative"]))
-    add("other aspects", "performance indicators F1", lambda c: _f1(c["overall"]["performance"]))
-    add("other aspects", "performance projects F1", lambda c: _f1(c["overall"]["performance_projects"]))
+    n = len(docs)
+    add("other aspects", "narrative facts F1", lambda c: _labelled(c, "narrative", "narrative", n))
+    add("other aspects", "performance indicators F1", lambda c: _labelled(c, "performance", "performance", n))
+    add("other aspects", "performance projects F1",
+        lambda c: _labelled(c, "performance_projects", "performance", n))
     add("other aspects", "check findings (agree / spurious / missed)",
         lambda c: "{tp} / {fp} / {fn}".format(**c["overall"]["checks"]))
     add("cost", "model", lambda c: ", ".join(c["models_seen"]) or (c["model"] or "—"))
