@@ -1,7 +1,7 @@
 """`structurer batch --engine dask`: the same batch on a Dask cluster (a LocalCluster of worker
 processes here). Same outputs as the local engine; bytes instead of paths; a worker killed
-mid-document (SIGKILL) loses nothing and duplicates nothing; the coordinator killed and rerun
-redoes exactly what was not finished."""
+mid-document (SIGKILL) loses nothing and duplicates nothing; a document that kills every worker
+fails alone; the coordinator killed and rerun redoes exactly what was not finished."""
 from __future__ import annotations
 
 import logging
@@ -265,3 +265,45 @@ def test_ctrl_c_stops_the_local_cluster_cleanly_and_the_rerun_resumes(tmp_path):
     assert again.returncode == 0 and "Traceback" not in again.stdout + again.stderr
     after = rows(out)
     assert len(after) == len(rels) and all(r["status"] == "done" for r in after.values())
+
+
+def test_a_document_that_kills_every_worker_is_failed_alone_and_its_task_mates_are_done(tmp_path):
+    import dask
+    from distributed import WorkerPlugin
+
+    src = tmp_path / "in"
+    rels = seed_copies(src)
+    poison = "0/poison.txt"
+    (src / poison).parent.mkdir(parents=True)
+    (src / poison).write_text((EXAMPLES / SEEDS[1]).read_text(encoding="utf-8"), encoding="utf-8")
+
+    class Poison(WorkerPlugin):
+        """Stands in for a document that crashes the process reading it (a native library
+        fault, memory exhausted): in every worker, reading it kills the process."""
+
+        def setup(self, worker):
+            from structurer.batch import dask_engine
+
+            real = dask_engine.process
+
+            def process(task):
+                if "poison" in task["rel"]:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                return real(task)
+
+            dask_engine.process = process
+
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster, client = _cluster(2)
+        try:
+            client.register_plugin(Poison(), name="poison")
+            result = run_batch(BatchOptions(src, out, engine="dask", scheduler=cluster.scheduler_address))
+        finally:
+            client.close()
+            cluster.close()
+    got = rows(out)
+    assert result.completed and result.counts["done"] == len(rels) and result.counts["failed"] == 1
+    assert got[poison]["status"] == "failed" and "worker process died" in got[poison]["error"]
+    assert all(got[r]["status"] == "done" and (out / "docs" / (r + ".json")).is_file() for r in rels)
+    assert not (out / "docs" / (poison + ".json")).exists()
