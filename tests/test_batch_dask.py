@@ -307,3 +307,46 @@ def test_a_document_that_kills_every_worker_is_failed_alone_and_its_task_mates_a
     assert got[poison]["status"] == "failed" and "worker process died" in got[poison]["error"]
     assert all(got[r]["status"] == "done" and (out / "docs" / (r + ".json")).is_file() for r in rels)
     assert not (out / "docs" / (poison + ".json")).exists()
+
+
+def test_a_document_past_its_timeout_frees_its_worker_for_the_rest(tmp_path):
+    from distributed import WorkerPlugin
+
+    src = tmp_path / "in"
+    rels = seed_copies(src)
+    stuck = "0/stuck.txt"  # the largest document: the batch hands it out first
+    (src / stuck).parent.mkdir(parents=True)
+    (src / stuck).write_text((EXAMPLES / SEEDS[3]).read_text(encoding="utf-8") + "\n" * 50_000, encoding="utf-8")
+
+    class Stuck(WorkerPlugin):
+        """Stands in for a document the reader never finishes (a pathological file)."""
+
+        def setup(self, worker):
+            from structurer.batch import dask_engine
+
+            real = dask_engine.process
+
+            def process(task):
+                if "stuck" in task["rel"]:
+                    time.sleep(3600)
+                return real(task)
+
+            dask_engine.process = process
+
+    out = tmp_path / "out"
+    cluster, client = _cluster(1)  # one worker: every other document waits behind the stuck one
+    box: dict = {}
+    try:
+        client.register_plugin(Stuck(), name="stuck")
+        opts = BatchOptions(src, out, engine="dask", scheduler=cluster.scheduler_address, timeout=10)
+        t = threading.Thread(target=lambda: box.update(result=run_batch(opts)), daemon=True)
+        t.start()
+        t.join(180)
+        assert not t.is_alive(), "the batch waited for the stuck document's worker"
+    finally:
+        client.close()
+        cluster.close()
+    got = rows(out)
+    assert box["result"].counts["done"] == len(rels) and box["result"].counts["failed"] == 1
+    assert got[stuck]["status"] == "failed" and "timed out" in got[stuck]["error"]
+    assert all(got[r]["status"] == "done" for r in rels)

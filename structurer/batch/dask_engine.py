@@ -174,8 +174,8 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
     `on_result(tag, task, result)` with its result, once its document JSON is written to
     task["output"] (here, atomically), or `on_lost(tag, task, reason)`. `send_bytes`: ship each file's bytes
     instead of its path (workers without the input folder). `timeout`: a document running
-    longer is failed and its result discarded (a worker thread cannot be stopped; it
-    finishes the document in the background). Raises EngineError when the cluster cannot
+    longer is failed and its result discarded, and the worker process holding it restarted
+    (a thread cannot be stopped). Raises EngineError when the cluster cannot
     be reached; an exception (Ctrl-C included) cancels what is in flight."""
     with _quiet():
         client, cluster = _connect(scheduler, workers, connect_timeout)
@@ -191,6 +191,25 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
 
 
 WRITERS = 4  # threads writing outputs on the coordinator
+
+
+def _holders(client, key) -> list[str]:
+    """The workers processing `key` (asked before the key is cancelled and forgotten)."""
+    try:
+        return [w for w, keys in client.processing().items() if key in keys]
+    except (OSError, TimeoutError):
+        return []
+
+
+def _restart(client, workers: list[str]) -> None:
+    """A document past its timeout: the thread running it cannot be stopped, so the worker
+    process holding it is restarted through its nanny and its core takes new documents
+    (what else it held runs again elsewhere). A worker without a nanny, or one that does not
+    come back in time, is left to finish the document in the background."""
+    try:
+        client.restart_workers(workers, timeout=60, raise_for_error=False)
+    except (OSError, TimeoutError, ValueError):
+        pass
 
 
 CHUNK_BYTES = 256 * 1024  # small documents travel together up to this many input bytes…
@@ -294,7 +313,10 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                 for fut, (group, since) in list(inflight.items()):
                     if now - since > timeout:
                         del inflight[fut]
+                        holders = _holders(client, fut.key)
                         fut.cancel()
+                        if holders:  # (restarting takes seconds: not on the loop's thread)
+                            writer.submit(_restart, client, holders)
                         for tag, task in group:
                             on_lost(tag, task, f"timed out after {timeout:g} s (result discarded)")
             for w in [w for w in writing if w.done()]:
