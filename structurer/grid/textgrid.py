@@ -86,6 +86,34 @@ def width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
+_AMOUNT_END_RE = re.compile(r"(?<![\d,.])[\d,]*\d\.\d+(?![\d.])")
+
+
+def wide_cjk(text: str) -> bool:
+    """Whether the dump counts a CJK character two columns wide (aligned for a terminal) or
+    one (`pdftotext -layout` puts every character in one cell of its grid). Amounts of one
+    column share a right edge: the count under which more amounts line up with one on the
+    line above (lines after a CJK label, where the two counts differ) is the dump's."""
+    hits = {True: 0, False: 0}
+    above: dict[bool, set[int]] | None = None
+    for line in text.split("\n"):
+        ends: dict[bool, set[int]] = {True: set(), False: set()}
+        for m in _AMOUNT_END_RE.finditer(line):
+            ends[False].add(m.end())
+            ends[True].add(m.end() + sum(width(ch) - 1 for ch in line[:m.end()]))
+        if not ends[True]:
+            continue
+        cjk = bool(_CJK_ANY_RE.search(line))
+        if above is not None and cjk:
+            for wide in (True, False):
+                hits[wide] += sum(1 for x in ends[wide] if {x - 1, x, x + 1} & above[wide])
+        above = ends if cjk else None
+    return hits[True] >= hits[False]
+
+
+_CJK_ANY_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+
+
 def _numbering(line: str) -> bool:
     """A header row that only numbers the columns (栏次  1  2  3 …). It holds no value, and under
     the header it would make every header cell above it a merged parent cell."""
@@ -115,7 +143,9 @@ def _glued_spaces(line: str) -> set[int]:
 
 
 def text_pages(text: str) -> list[TextPage]:
-    """One pseudo page per \\f-separated page; a line's glyphs at its display columns."""
+    """One pseudo page per \\f-separated page; a line's glyphs at its columns (display
+    columns, or one per character: see wide_cjk)."""
+    cell = width if wide_cjk(text) else (lambda ch: 1)
     pages = []
     for k, chunk in enumerate(text.split("\f")):
         lines = chunk.split("\n")
@@ -138,7 +168,7 @@ def text_pages(text: str) -> list[TextPage]:
                     col += 1
                     spaces += 1
                     continue
-                w = width(ch)
+                w = cell(ch)
                 page.glyphs.append(TextGlyph(ch, col * UNIT, top, (col + w) * UNIT + REACH, top + HEIGHT,
                                              spaces == 1 and pos - 1 not in glued))
                 col += w

@@ -55,7 +55,11 @@ def place_leaves(rows: list[list[str]], kinds: list[str]) -> tuple[tuple[str, ..
     if not tokens:
         return None
     roots = build_tree([(t, s) for t, s, _ in tokens], [where[k] for _, _, k in tokens])
-    chains = [ch for ch in _chains(roots) if ch[-1].token != "colno"]
+    # word order runs row by row: a group printed on a row above the others' words (基本支出
+    # over 小计 人员经费 …, 科目编码 beside it on the next row) comes first in it. Groups are
+    # taken in the order of the columns they are printed in, their leaves in word order.
+    words = [ch for ch in _chains(roots) if ch[-1].token != "colno"]
+    chains = sorted(words, key=lambda ch: ch[0].pos[1])
     filled = [[c for c, cell in enumerate(cells) if cell] for cells in rows]
 
     def span(node: Node) -> tuple[int, int]:
@@ -104,6 +108,6 @@ def place_leaves(rows: list[list[str]], kinds: list[str]) -> tuple[tuple[str, ..
                 score -= 5
         return score
 
-    if fit(placed) <= fit(list(chains[:width]) + [None] * (width - min(n, width))):
+    if fit(placed) <= fit(list(words[:width]) + [None] * (width - min(n, width))):
         return None
     return tuple(tuple(node.token for node in ch) if ch else ("empty",) for ch in placed)

@@ -441,7 +441,7 @@ def _on_columns(layout: Layout, grid, leaves):
     one grid with the data."""
     rows = [layout.lines[i].norm.text.split("\t") for i in grid.header_lines]
     width = max((len(r.fields) for r in grid.records), default=0)
-    if not rows or len(leaves) == width or any(len(r) != width for r in rows):
+    if not rows or any(len(r) != width for r in rows):
         return leaves
     kinds = [""] * width
     for rec in grid.records:
