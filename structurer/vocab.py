@@ -132,6 +132,8 @@ def functional_class_by_name(name: str) -> str | None:
 
 # A classification code: 类 (3 digits), 款 (5) or 项 (7).
 CODE_RE = re.compile(r"^\d{3}(?:\d{2}){0,2}$")
+# Words of a table's header (and its total rows): what a header line is made of.
+HEADER_WORD_RE = re.compile(r"合计|总计|小计|科目|编码|代码|名称|项目|预算|决算|金额|栏次|支出|收入|经费|单位")
 # A printed amount: optional sign, thousands separators or none, decimals.
 NUM_RE = re.compile(r"^[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _DECIMALS_RE = re.compile(r"\.(\d+)$")

@@ -6,12 +6,13 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 from statistics import median
 
-from ..vocab import NUM_RE
+from ..vocab import HEADER_WORD_RE, NUM_RE
 
 # A gap wider than this share of the line's glyph height separates two fragments; narrower
 # gaps are letter spacing inside one word or number.
 _GAP = 0.55
 _CJK_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+_SPELLED_RE = re.compile(f"(?:{HEADER_WORD_RE.pattern})+数?")  # 收入总计, 预算数: header words
 
 
 @dataclass
@@ -114,9 +115,41 @@ def build_lines(glyphs, page: int, vrules=()) -> list[VLine]:
             else:
                 cur.append(g)
         frags.append(_frag(cur))
-        lines.append(VLine(page, frags))
+        lines.append(VLine(page, _letter_spaced(frags, h)))
     lines.sort(key=lambda ln: ln.top)
     return lines
+
+
+def _letter_spaced(frags: list[Frag], h: float) -> list[Frag]:
+    """Single characters set apart by even gaps that together spell a header word (收 入,
+    项  目, 收 入 总 计): one word printed letter-spaced across its cell, not one cell per
+    character. Single characters that spell none (类 款 项: three columns) stay apart."""
+    out: list[Frag] = []
+    k = 0
+    while k < len(frags):
+        j = k + 1
+        if _single(frags[k]):
+            gaps: list[float] = []
+            while j < len(frags) and _single(frags[j]):
+                gap = frags[j].x0 - frags[j - 1].x1
+                if gap > 6 * h or (gaps and not 0.6 * min(gaps) <= gap <= 1.6 * max(gaps)):
+                    break
+                gaps.append(gap)
+                j += 1
+        run = frags[k:j]
+        text = "".join(f.text for f in run)
+        if len(run) >= 2 and _SPELLED_RE.fullmatch(text):
+            confs = [f.conf for f in run if f.conf is not None]
+            out.append(Frag(text, run[0].x0, min(f.top for f in run), run[-1].x1,
+                            max(f.bottom for f in run), min(confs) if confs else None))
+        else:
+            out.extend(run)
+        k = j
+    return out
+
+
+def _single(f: Frag) -> bool:
+    return len(f.text) == 1 and bool(_CJK_RE.match(f.text))
 
 
 def _walled(a, g, walls, wall_x) -> bool:

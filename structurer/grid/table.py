@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..vocab import CODE_RE
+from ..vocab import CODE_RE, HEADER_WORD_RE
 from .header import header_cells, leaf_cells
 from .lines import Frag, VLine
 
@@ -232,11 +232,10 @@ def _merge_intervals(spans: list[tuple[float, float]], slack: float) -> list[lis
     return out
 
 
-_HEADER_WORD_RE = re.compile(r"合计|总计|小计|科目|编码|代码|名称|项目|预算|决算|金额|栏次|支出|收入|经费|单位")
 
 
 def is_header_word(ln: VLine) -> bool:
-    return bool(_HEADER_WORD_RE.search(ln.compact))
+    return bool(HEADER_WORD_RE.search(ln.compact))
 
 
 def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float], grid: bool = False) -> list[Column]:

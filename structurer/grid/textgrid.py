@@ -154,10 +154,12 @@ def text_pages(text: str) -> list[TextPage]:
         height = max(len(lines), 1) * PITCH / 0.8
         margin = 0.1 * height
         page = TextPage(k + 1, 0.0, height)
-        for i, line in enumerate(lines):
+        row = 0
+        for line in lines:
             if _numbering(line):
-                continue
-            top = margin + i * PITCH
+                continue  # and leaves no gap: the header above goes on into the rows below
+            top = margin + row * PITCH
+            row += 1
             col = 0
             spaces = 0
             glued = _glued_spaces(line)
