@@ -222,6 +222,29 @@ def _wrapped_inside(lines: list[VLine], j: int, block: list[VLine]) -> bool:
 
 # --------------------------------------------------------------------------- columns
 
+def _data_runs(frags: list[Frag]) -> list[list[float]]:
+    """Where the data cells sit: runs of overlapping cells. Amounts and labels are run apart
+    first: a right-aligned amount column that ends close before a left-aligned label column
+    may touch it on some rows (a dump's character grid shifts cells by a column or two), and
+    stays its own column unless the two overlap by most of the narrower one."""
+    nums = _merge_intervals([(f.x0, f.x1) for f in frags if f.numeric], 1.0)
+    text = _merge_intervals([(f.x0, f.x1) for f in frags if not f.numeric], 1.0)
+    runs = sorted(nums + text)
+    out: list[list[float]] = []
+    for a, b in runs:
+        if out and a <= out[-1][1] + 1.0:
+            pa, pb = out[-1]
+            overlap = min(pb, b) - a
+            if overlap > 0.5 * min(pb - pa, b - a):
+                out[-1][1] = max(pb, b)
+                continue
+            cut = (a + pb) / 2  # touching runs of both kinds: part them where they meet
+            out[-1][1] = cut
+            a = cut
+        out.append([a, b])
+    return out
+
+
 def _merge_intervals(spans: list[tuple[float, float]], slack: float) -> list[list[float]]:
     out: list[list[float]] = []
     for a, b in sorted(spans):
@@ -249,8 +272,8 @@ def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float], gri
             return cols
         if len(used) >= 2:
             return used
-    spans = [(f.x0, f.x1) for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
-    cols = [Column(a, b) for a, b in _merge_intervals(spans, 1.0)]
+    frags = [f for ln in data for f in ln.frags if not _TOTAL_RE.match(f.text.replace(" ", ""))]
+    cols = [Column(a, b) for a, b in _data_runs(frags)]
     leaves = leaf_cells(header_cells(head), cols) if head else []
     def hits(c: Column, f: Frag) -> bool:
         return min(c.x1, f.x1) - max(c.x0, f.x0) > 0
@@ -266,7 +289,7 @@ def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float], gri
                                         for lf in leaves):
             near.x0, near.x1 = min(near.x0, leaf.x0), max(near.x1, leaf.x1)
             headless.remove(near)
-        else:
+        elif not _over_others(leaf, leaves):
             cols.append(Column(leaf.x0, leaf.x1))
     cols.sort(key=lambda c: c.x0)
     # one data run under several header leaves: split it between them
@@ -280,6 +303,14 @@ def infer_columns(head: list[VLine], data: list[VLine], vrules: list[float], gri
         else:
             out.append(c)
     return out
+
+
+def _over_others(leaf: Frag, leaves: list[Frag]) -> bool:
+    """A header word above the band of the other leaves, over no data, with leaves below it
+    on both sides (收入 centred over 项目 and 预算数): a merged cell too short to reach its
+    columns, not an empty column of its own."""
+    low = [f for f in leaves if f.top >= leaf.bottom]
+    return any(f.x1 <= leaf.xc for f in low) and any(f.x0 >= leaf.xc for f in low)
 
 
 def column_of(cols: list[Column], f: Frag) -> int:

@@ -142,6 +142,16 @@ def _glued_spaces(line: str) -> set[int]:
     return out
 
 
+_AMOUNT_LABEL_RE = re.compile(r"(?<![\d,.])[\d,]*\d\.\d+(?= [\u4e00-\u9fff])|[\u4e00-\u9fff](?= [\d,]*\d\.\d+(?![\d.]))")
+
+
+def _cell_spaces(line: str) -> set[int]:
+    """Positions of single spaces that part two cells: between an amount and a label (a
+    dump that counts a CJK character one column leaves one space where the page had more:
+    `7,651.71 一、一般公共服务支出`). A year or count before its word (`2026 年`) stays one."""
+    return {m.end() for m in _AMOUNT_LABEL_RE.finditer(line)}
+
+
 def text_pages(text: str) -> list[TextPage]:
     """One pseudo page per \\f-separated page; a line's glyphs at its columns (display
     columns, or one per character: see wide_cjk)."""
@@ -163,6 +173,7 @@ def text_pages(text: str) -> list[TextPage]:
             col = 0
             spaces = 0
             glued = _glued_spaces(line)
+            apart = _cell_spaces(line)
             for pos, ch in enumerate(line):
                 if ch == "\t":
                     ch = " "
@@ -171,7 +182,8 @@ def text_pages(text: str) -> list[TextPage]:
                     spaces += 1
                     continue
                 w = cell(ch)
-                page.glyphs.append(TextGlyph(ch, col * UNIT, top, (col + w) * UNIT + REACH, top + HEIGHT,
+                reach = 0.0 if pos + 1 in apart else REACH
+                page.glyphs.append(TextGlyph(ch, col * UNIT, top, (col + w) * UNIT + reach, top + HEIGHT,
                                              spaces == 1 and pos - 1 not in glued))
                 col += w
                 spaces = 0
