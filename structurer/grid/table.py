@@ -155,14 +155,22 @@ def _header_again(ln: VLine, block: list[VLine]) -> bool:
 def _header_lead(lines: list[VLine], k: int) -> bool:
     """A one-cell line right above a table line: a header cell merged over columns."""
     ln = lines[k]
-    if len(ln.frags) != 1 or _is_prose(ln) or len(ln.compact) > 20 or _is_caption(ln):
+    if not _header_word_cell(ln):
         return False
-    for nxt in lines[k + 1:k + 3]:
-        if nxt.top - ln.bottom > 2.0 * ln.height:
+    prev = ln
+    for nxt in lines[k + 1:k + 5]:  # (header cells wrapped over lines come one under another)
+        if nxt.top - prev.bottom > 2.0 * ln.height:
             return False
         if _tabular(nxt):
             return True
+        if not _header_word_cell(nxt):
+            return False
+        prev = nxt
     return False
+
+
+def _header_word_cell(ln: VLine) -> bool:
+    return len(ln.frags) == 1 and not _is_prose(ln) and len(ln.compact) <= 20 and not _is_caption(ln)
 
 
 def _pitch(block: list[VLine]) -> float:

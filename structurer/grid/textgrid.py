@@ -114,6 +114,11 @@ def wide_cjk(text: str) -> bool:
 _CJK_ANY_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
+def _aligned(line: str) -> bool:
+    """A line of cells apart (a run of spaces inside it, or set in from the margin)."""
+    return bool(line.strip()) and (bool(_RUN_RE.search(line)) or line.startswith("  "))
+
+
 def _numbering(line: str) -> bool:
     """A header row that only numbers the columns (栏次  1  2  3 …). It holds no value, and under
     the header it would make every header cell above it a merged parent cell."""
@@ -165,9 +170,11 @@ def text_pages(text: str) -> list[TextPage]:
         margin = 0.1 * height
         page = TextPage(k + 1, 0.0, height)
         row = 0
-        for line in lines:
+        for i, line in enumerate(lines):
             if _numbering(line):
                 continue  # and leaves no gap: the header above goes on into the rows below
+            if not line.strip() and 0 < i < len(lines) - 1 and _aligned(lines[i - 1]) and _aligned(lines[i + 1]):
+                continue  # one blank line between two aligned lines: a tall row, not a break
             top = margin + row * PITCH
             row += 1
             col = 0
