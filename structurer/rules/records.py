@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..layout import Line
-from ..normalize import NText, join_number
+from ..normalize import NText, compact, join_number
 from ..vocab import CODE_RE, NUM_RE
 from . import header as hdr
 
@@ -281,7 +281,9 @@ def build_grid(lines: list[Line], first: int, last: int, agency: str | None) -> 
         page_break = False
     if pending:
         grid.records.append(_assemble_space(lines, pending, mode, run, fields_of))
-    grid.header_text = "".join(lines[i].compact for i in grid.header_lines)
+    # tab cells keep their bounds (›): a word that only counts at a cell's end (预算) is seen
+    grid.header_text = "".join(hdr.PATH_SEP.join(c for c in (compact(f) for f in lines[i].norm.text.split("\t")) if c)
+                               if mode == "tab" else lines[i].compact for i in grid.header_lines)
     if mode == "cells":
         width = len(hdr.leaves(grid.header_text))
         grid.records = [r for b in blocks if b for r in _cells_to_records(b, width)]
