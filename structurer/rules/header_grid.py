@@ -57,9 +57,9 @@ def place_leaves(rows: list[list[str]], kinds: list[str]) -> tuple[tuple[str, ..
     roots = build_tree([(t, s) for t, s, _ in tokens], [where[k] for _, _, k in tokens])
     # word order runs row by row: a group printed on a row above the others' words (基本支出
     # over 小计 人员经费 …, 科目编码 beside it on the next row) comes first in it. Groups are
-    # taken in the order of the columns they are printed in, their leaves in word order.
+    # taken in the order of the columns they are printed in; their leaves too when every leaf
+    # is printed inside its groups (a header row printed shifted keeps its word order).
     words = [ch for ch in _chains(roots) if ch[-1].token != "colno"]
-    chains = sorted(words, key=lambda ch: ch[0].pos[1])
     filled = [[c for c, cell in enumerate(cells) if cell] for cells in rows]
 
     def span(node: Node) -> tuple[int, int]:
@@ -68,6 +68,9 @@ def place_leaves(rows: list[list[str]], kinds: list[str]) -> tuple[tuple[str, ..
 
     def inside(chain: list[Node], col: int) -> bool:
         return all(span(a)[0] <= col <= span(a)[1] for a in chain[:-1])
+
+    aligned = all(inside(ch, ch[-1].pos[1]) for ch in words)
+    chains = sorted(words, key=lambda ch: (ch[0].pos[1], ch[-1].pos[1] if aligned else 0))
 
     def value(i: int, col: int) -> float | None:
         chain = chains[i]
