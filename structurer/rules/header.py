@@ -66,7 +66,7 @@ LEXICON: tuple[tuple[str, str], ...] = (
     (r"单位资金", "unit_funds"),
     # a fund's column, also when named as revenue (一般公共预算拨款收入 is one column, not two)
     # (财政 only before 拨款: a following 财政专户 column is its own)
-    (r"一般公共预算(财政拨款|拨款)?(收入)?", "general_budget"),
+    (r"一般公共预算(财政拨款|拨款)?(收入|支出)?", "general_budget"),
     (r"政府性基金(预算)?(财政拨款|拨款)?(收入)?|基金预算(财政)?拨款(收入)?", "gov_fund"),
     (r"国有资本经营(预算)?(财政拨款|拨款)?(收入)?", "state_capital"),
     (r"“?三公”?经费合计", "total"),
@@ -96,7 +96,7 @@ _TOKENS = [t for _, t in LEXICON]
 
 _SOURCES = {"fiscal_grant", "fiscal_special_account", "business", "operating_revenue",
             "superior_subsidy", "subordinate_remittance", "other", "unit_funds"}
-_FUNDS = {"general_budget", "gov_fund", "state_capital"}
+FUNDS = {"general_budget", "gov_fund", "state_capital"}
 _TP_ITEMS = {"total", "tp_overseas", "tp_vehicle", "tp_reception"}
 # Which tokens a group adopts as children.
 CHILDREN: dict[str, set[str]] = {
@@ -111,16 +111,16 @@ CHILDREN: dict[str, set[str]] = {
     "public": {"302", "310"},
     "gb_basic": {"total", "personnel", "public"},
     "general_budget": {"subtotal", "fiscal_grant_sub"},
-    "appropriation": _FUNDS,
-    "carryover": _FUNDS,
-    "fund_nature": {"total"} | _FUNDS,
+    "appropriation": FUNDS,
+    "carryover": FUNDS,
+    "fund_nature": {"total"} | FUNDS,
     "proc_source": {"name", "item", "project_budget"},
-    "proc_amount": {"total"} | _FUNDS | {"fiscal_special_account", "unit_funds", "carryover"},
+    "proc_amount": {"total"} | FUNDS | {"fiscal_special_account", "unit_funds", "carryover"},
     "budget": _TP_ITEMS,
     "final": _TP_ITEMS,
     "tp_vehicle": {"subtotal", "tp_vehicle_purchase", "tp_vehicle_operation"},
     "revenue_side": {"item", "line", "amount", "budget", "final"},
-    "expenditure_side": {"item", "line", "amount", "budget", "final", "total"} | _FUNDS,
+    "expenditure_side": {"item", "line", "amount", "budget", "final", "total"} | FUNDS,
 }
 KEY_TOKENS = {"seq", "line", "colno", "code", "name", "lei", "kuan", "xiang", "unit_code",
               "item", "kind", "item_name", "catalog_no", "measure"}

@@ -11,7 +11,7 @@ only when it fits the printed header better than one leaf per column in word ord
 """
 from __future__ import annotations
 
-from .header import Node, build_tree, is_key, tokenize_at
+from .header import PATH_SEP, Node, build_tree, is_key, tokenize_at
 
 _PLACE = 10.0  # placing a leaf at all outweighs any agreement of positions
 _OWN = 2.0  # the leaf's word is printed over this column
@@ -49,8 +49,9 @@ def place_leaves(rows: list[list[str]], kinds: list[str]) -> tuple[tuple[str, ..
     text, where = "", []
     for r, cells in enumerate(rows):
         for c, cell in enumerate(cells):
-            text += cell
-            where.extend([(r, c)] * len(cell))
+            if cell:  # a word never runs across a cell's bound (›)
+                text += cell + PATH_SEP
+                where.extend([(r, c)] * (len(cell) + 1))
     tokens = tokenize_at(text)
     if not tokens:
         return None
