@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 import re
 from decimal import Decimal
 
@@ -37,6 +38,8 @@ def column_id(path: tuple[str, ...], table_id: str) -> str | None:
     toks = [t for t in path if t not in _NEUTRAL]
     if not toks:
         return None
+    if table_id == "general_budget_basic_expenditure" and len(toks) > 1 and toks[0] == "basic":
+        toks = toks[1:]  # 基本支出 › 人员经费 in the table that is all 基本支出
     if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in hdr.FUNDS:
         toks = toks[1:]  # 一般公共预算支出 › 小计 in a table that is all one fund: its total
     if toks[-1] == "subtotal" and len(toks) > 1:
@@ -442,12 +445,13 @@ def _on_columns(layout: Layout, grid, leaves):
     where their header words are printed (header_grid); unchanged when the header rows are not
     one grid with the data."""
     rows = [layout.lines[i].norm.text.split("\t") for i in grid.header_lines]
-    width = max((len(r.fields) for r in grid.records), default=0)
+    counts = Counter(len(r.fields) for r in grid.records)
+    width = counts.most_common(1)[0][0] if counts else 0  # (a stray row may carry more cells)
     if not rows or any(len(r) != width for r in rows):
         return leaves
     kinds = [""] * width
     for rec in grid.records:
-        for c, f in enumerate(rec.fields):
+        for c, f in enumerate(rec.fields[:width]):
             t = f.text.strip()
             if NUM_RE.match(t.replace(" ", "")) and "." in t:
                 kinds[c] = "amount"
