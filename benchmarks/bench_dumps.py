@@ -63,7 +63,7 @@ def main() -> int:
     wrong = sum(r["dump_wrong"] for r in rows)
     pdf_ok = sum(r["pdf_ok"] for r in rows)
     print(f"\n{len(rows)} documents, {n} gold key cells")
-    print(f"key cells right: pdftotext -layout dump {ok}/{n} = {ok / n:.3f} ({wrong} wrong values); "
+    print(f"key cells right: pdftotext -layout dump {ok}/{n} = {ok / n:.3f} ({wrong} wrong value{'' if wrong == 1 else 's'}); "
           f"the PDF itself {pdf_ok}/{n} = {pdf_ok / n:.3f}")
     if a.json:
         a.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
