@@ -263,8 +263,6 @@ def _merge_intervals(spans: list[tuple[float, float]], slack: float) -> list[lis
     return out
 
 
-
-
 def is_header_word(ln: VLine) -> bool:
     return bool(HEADER_WORD_RE.search(ln.compact))
 

@@ -1,11 +1,12 @@
 """Space-aligned text dumps (`pdftotext -layout` and the like) → pseudo pages for the layout
 stage, so their tables get the same column inference, merged headers and tab grids as PDFs.
 
-A dump aligns its columns with runs of spaces, CJK characters two display columns wide, pages
-separated by \\f. Every printed character becomes a glyph at its display column; the geometry
-is chosen against the thresholds of `lines.build_lines` so that one space stays inside a
-fragment (words, numbers broken by a space, `2026 年`) and a run of two or more splits it.
-Display columns are not page coordinates: the caller keeps no boxes for text sources.
+A dump aligns its columns with runs of spaces, pages separated by \\f. A CJK character takes
+two columns in a dump aligned for a terminal and one in `pdftotext -layout` output (wide_cjk
+tells which). Every printed character becomes a glyph at its column; the geometry is chosen
+against the thresholds of `lines.build_lines` so that one space stays inside a fragment
+(words, numbers broken by a space, `2026 年`) and a run of two or more splits it. Columns are
+not page coordinates: the caller keeps no boxes for text sources.
 """
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
-"""Header leaves placed on a grid's columns, when the word order alone gives too many or too few.
+"""Header leaves placed on a grid's columns by where their words are printed.
 
 The header is first read by word order (header.leaves): robust to header rows a dump prints
-shifted, but it assumes one leaf per column. A grid drops a column that is empty in every row
-(no value, its header word printed elsewhere) and keeps columns no header word heads, so the
-counts can differ. Each header word also has the column it is printed in; a group's word
-(基本支出, 公用经费) may cover the empty cells on both sides of it in its row. The leaves are
-laid on the columns in order, each inside every group above it, preferring its own printed
-column; a leaf with no room left is a column the grid does not have. The placement is kept
-only when it fits the printed header better than one leaf per column in word order does.
+shifted, but it assumes one leaf per column in that order. A grid drops a column that is
+empty in every row (no value, its header word printed elsewhere), keeps columns no header
+word heads, and may print a group on a row above the words beside it, so neither the count
+nor the order need agree. Each header word also has the column it is printed in; a group's
+word (基本支出, 公用经费) may cover the empty cells on both sides of it in its row. The leaves
+are laid on the columns in order, each inside every group above it, preferring its own
+printed column; a leaf with no room left is a column the grid does not have. The placement
+is kept only when it fits the printed header better than one leaf per column in word order.
 """
 from __future__ import annotations
 

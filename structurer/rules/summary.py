@@ -114,6 +114,7 @@ def _shifted_row(tp, rec, sides: dict[str, list[int]], label_cols: set[int],
     ctx[key].append(row_id)
     return [Row(id=row_id, label=compact(f.text), span=tp.layout.span_of(f), cells=cells)]
 
+
 def _summary_row_id(side: str, label: str, seen: list[str]) -> str | None:
     lab = compact(label)
     sub = lab.startswith("其中:")

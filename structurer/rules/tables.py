@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 import re
+from collections import Counter
 from decimal import Decimal
 
 from .. import vocab
@@ -441,9 +441,9 @@ def _dedupe(rows: list[Row]) -> list[Row]:
 
 
 def _on_columns(layout: Layout, grid, leaves):
-    """Word-order leaves whose count differs from the grid's columns, placed on the columns by
-    where their header words are printed (header_grid); unchanged when the header rows are not
-    one grid with the data."""
+    """Word-order leaves placed on the grid's columns by where their header words are printed
+    (header_grid), when that fits better; unchanged when the header rows are not one grid
+    with the data."""
     rows = [layout.lines[i].norm.text.split("\t") for i in grid.header_lines]
     counts = Counter(len(r.fields) for r in grid.records)
     width = counts.most_common(1)[0][0] if counts else 0  # (a stray row may carry more cells)
