@@ -11,8 +11,9 @@ cluster's per-task cost is paid once for them; a PDF or DOCX is a task of its ow
   machine. A task that ran twice (a worker lost after finishing) is delivered once.
 - A worker lost mid-document (crash, OOM kill, a machine gone) loses nothing: the scheduler
   runs the task again on another worker. A task that kills
-  `distributed.scheduler.allowed-failures` + 1 workers in a row is split into its documents,
-  and the document that still kills its workers is failed with one line.
+  `distributed.scheduler.allowed-failures` + 1 workers in a row is split into its documents;
+  a document whose own task does so twice is failed with one line (once could be bad luck:
+  queued on a worker another document killed).
 - The coordinator killed: the manifest says which documents were `running`; the rerun
   redoes exactly those (see runner.py). The tasks it had submitted are forgotten by the
   scheduler when its client disconnects.
@@ -191,6 +192,7 @@ def run_dask(tasks: Iterator[tuple[object, dict]], *, scheduler: str | None, wor
 
 
 WRITERS = 4  # threads writing outputs on the coordinator
+ALONE_TRIES = 2  # tasks of one document whose workers die before it is failed
 
 
 def _holders(client, key) -> list[str]:
@@ -243,6 +245,7 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
     chunks = _chunks(tasks, timeout is not None)
     writing: dict = {}  # write future → (tag, task, result)
     retry: list[list[tuple[object, dict]]] = []  # documents of a chunk that killed its workers, one by one
+    killed: dict[str, int] = {}  # document → times it was alone in a task whose workers died
     with client.as_current(), ThreadPoolExecutor(WRITERS, thread_name_prefix="write") as writer:
         # wait() finds the client of this run, not a process-wide default; outputs are
         # written by a few threads (each write ends with an fsync: one at a time, they would
@@ -305,6 +308,12 @@ def _loop(client, tasks, inflight, on_result, on_lost, on_start, tick, timeout, 
                 fut.release()
                 if isinstance(exc, KilledWorker) and len(group) > 1:
                     retry.extend([item] for item in group)  # find the one document that kills workers
+                    continue
+                if isinstance(exc, KilledWorker) and killed.get(group[0][1]["rel"], 0) < ALONE_TRIES - 1:
+                    # a task queued on a worker that another document killed dies with it: a
+                    # document is failed only once it has died alone more than once
+                    killed[group[0][1]["rel"]] = killed.get(group[0][1]["rel"], 0) + 1
+                    retry.append(group)
                     continue
                 for tag, task in group:
                     on_lost(tag, task, _lost_reason(exc))
