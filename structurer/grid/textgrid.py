@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..vocab import NUM_RE
-from .lines import _GAP
+from .lines import _CJK_RE, _GAP
 from .render import render_pages
 
 # Geometry in pseudo points. A glyph is HEIGHT tall and spans its display columns, plus REACH
@@ -87,7 +87,8 @@ def width(ch: str) -> int:
     return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
 
-_AMOUNT_END_RE = re.compile(r"(?<![\d,.])[\d,]*\d\.\d+(?![\d.])")
+_AMOUNT = r"[\d,]*\d\.\d+"  # an amount as dumps print it: digits, separators, decimals
+_AMOUNT_END_RE = re.compile(rf"(?<![\d,.]){_AMOUNT}(?![\d.])")
 
 
 def wide_cjk(text: str) -> bool:
@@ -104,15 +105,12 @@ def wide_cjk(text: str) -> bool:
             ends[True].add(m.end() + sum(width(ch) - 1 for ch in line[:m.end()]))
         if not ends[True]:
             continue
-        cjk = bool(_CJK_ANY_RE.search(line))
+        cjk = bool(_CJK_RE.search(line))
         if above is not None and cjk:
             for wide in (True, False):
                 hits[wide] += sum(1 for x in ends[wide] if {x - 1, x, x + 1} & above[wide])
         above = ends if cjk else None
     return hits[True] >= hits[False]
-
-
-_CJK_ANY_RE = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 
 
 def _aligned(line: str) -> bool:
@@ -148,7 +146,7 @@ def _glued_spaces(line: str) -> set[int]:
     return out
 
 
-_AMOUNT_LABEL_RE = re.compile(r"(?<![\d,.])[\d,]*\d\.\d+(?= [\u4e00-\u9fff])|[\u4e00-\u9fff](?= [\d,]*\d\.\d+(?![\d.]))")
+_AMOUNT_LABEL_RE = re.compile(rf"(?<![\d,.]){_AMOUNT}(?= [\u4e00-\u9fff])|[\u4e00-\u9fff](?= {_AMOUNT}(?![\d.]))")
 
 
 def _cell_spaces(line: str) -> set[int]:

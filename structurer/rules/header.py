@@ -96,7 +96,7 @@ _TOKENS = [t for _, t in LEXICON]
 
 _SOURCES = {"fiscal_grant", "fiscal_special_account", "business", "operating_revenue",
             "superior_subsidy", "subordinate_remittance", "other", "unit_funds"}
-FUNDS = {"general_budget", "gov_fund", "state_capital"}
+_FUNDS = {"general_budget", "gov_fund", "state_capital"}
 _TP_ITEMS = {"total", "tp_overseas", "tp_vehicle", "tp_reception"}
 # Which tokens a group adopts as children.
 CHILDREN: dict[str, set[str]] = {
@@ -111,16 +111,16 @@ CHILDREN: dict[str, set[str]] = {
     "public": {"302", "310"},
     "gb_basic": {"total", "personnel", "public"},
     "general_budget": {"subtotal", "fiscal_grant_sub"},
-    "appropriation": FUNDS,
-    "carryover": FUNDS,
-    "fund_nature": {"total"} | FUNDS,
+    "appropriation": _FUNDS,
+    "carryover": _FUNDS,
+    "fund_nature": {"total"} | _FUNDS,
     "proc_source": {"name", "item", "project_budget"},
-    "proc_amount": {"total"} | FUNDS | {"fiscal_special_account", "unit_funds", "carryover"},
+    "proc_amount": {"total"} | _FUNDS | {"fiscal_special_account", "unit_funds", "carryover"},
     "budget": _TP_ITEMS,
     "final": _TP_ITEMS,
     "tp_vehicle": {"subtotal", "tp_vehicle_purchase", "tp_vehicle_operation"},
     "revenue_side": {"item", "line", "amount", "budget", "final"},
-    "expenditure_side": {"item", "line", "amount", "budget", "final", "total"} | FUNDS,
+    "expenditure_side": {"item", "line", "amount", "budget", "final", "total"} | _FUNDS,
 }
 KEY_TOKENS = {"seq", "line", "colno", "code", "name", "lei", "kuan", "xiang", "unit_code",
               "item", "kind", "item_name", "catalog_no", "measure"}
@@ -202,7 +202,18 @@ PATH_SEP = "›"
 _YEAR_RE = re.compile(r"(\d{4})年")
 _PRIOR_RE = re.compile(r"上年(?!结转)|增减|增长|变动|差额|%")  # 上年结转 is this year's revenue
 _WRAPPERS = {"budget", "final", "amount", "current_year_exp"}
-_FUND_WRAPPED = {"general_budget", "gov_fund", "state_capital"}
+
+
+def scoped(toks: list[str] | tuple[str, ...], table_id: str) -> list[str]:
+    """A leaf path without the group the table's own kind already names: a fund over the
+    columns of a table that is all that fund (一般公共预算支出 › 小计, › 基本支出), 基本支出
+    over the columns of the basic-expenditure table (基本支出 › 人员经费)."""
+    toks = list(toks)
+    if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUNDS:
+        toks = toks[1:]
+    if table_id == "general_budget_basic_expenditure" and len(toks) > 1 and toks[0] in ("basic", "gb_basic"):
+        toks = toks[1:]
+    return toks
 
 
 def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
@@ -231,11 +242,8 @@ def path_leaves(cells: list[str], table_id: str) -> tuple[tuple[str, ...], ...]:
             toks = [t for t in toks if t != "revenue_side"] or toks
         if table_id == "revenue":  # the revenue table's 上年结转结余 is the carryover brought in
             toks = ["prior_year_carryover" if t == "carryover" else t for t in toks]
-        if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in _FUND_WRAPPED:
-            toks = toks[1:]  # 一般公共预算支出 › 基本支出 in a table that is all one fund
-        out.append(tuple(toks))
-    if table_id == "general_budget_basic_expenditure":  # the whole table is 基本支出
-        out = [p[1:] if len(p) > 1 and p[0] in ("basic", "gb_basic") else p for p in out]
+        out.append(tuple(scoped(toks, table_id)))
+    if table_id == "general_budget_basic_expenditure":
         # 人员经费 and 公用经费 printed as two panels side by side, each (code, name, amount)
         out = [p[1:] if len(p) > 1 and p[0] in ("personnel", "public") and p[1] != "subtotal" else p
                for p in out]

@@ -38,10 +38,7 @@ def column_id(path: tuple[str, ...], table_id: str) -> str | None:
     toks = [t for t in path if t not in _NEUTRAL]
     if not toks:
         return None
-    if table_id == "general_budget_basic_expenditure" and len(toks) > 1 and toks[0] == "basic":
-        toks = toks[1:]  # 基本支出 › 人员经费 in the table that is all 基本支出
-    if table_id.endswith("_expenditure") and len(toks) > 1 and toks[0] in hdr.FUNDS:
-        toks = toks[1:]  # 一般公共预算支出 › 小计 in a table that is all one fund: its total
+    toks = hdr.scoped(toks, table_id)  # (word-order leaves: path leaves are scoped already)
     if toks[-1] == "subtotal" and len(toks) > 1:
         toks = toks[:-1]
     if toks[-1] == "fiscal_grant_sub":
